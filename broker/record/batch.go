@@ -198,8 +198,8 @@ func (b Batch) LastSequence() int32 {
 // NumRecords is the recordCount field.
 func (b Batch) NumRecords() int32 { return b.i32(offRecordCount) }
 
-// Records returns the (possibly compressed) record bytes after the header.
-func (b Batch) Records() []byte { return b[HeaderSize:] }
+// Body returns the (possibly compressed) record bytes after the header.
+func (b Batch) Body() []byte { return b[HeaderSize:] }
 
 // SetBaseOffset rewrites baseOffset in place. The CRC does not cover it.
 func (b Batch) SetBaseOffset(off int64) {

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"context"
+	"io"
+)
+
+func runProduce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return nil
+}
+
+func runConsume(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return nil
+}
+
+func runConfigs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return nil
+}
+
+func runPerf(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return nil
+}

@@ -5,14 +5,6 @@ import (
 	"io"
 )
 
-func runProduce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return nil
-}
-
-func runConsume(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return nil
-}
-
 func runConfigs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }

@@ -499,3 +499,6 @@ func deleteTopics(ctx context.Context, adm *kadm.Client, o *topicsOptions) error
 	}
 	return nil
 }
+
+// isUnknownTopic reports UNKNOWN_TOPIC_OR_PARTITION.
+func isUnknownTopic(err error) bool { return errors.Is(err, kerr.UnknownTopicOrPartition) }

@@ -1,27 +1,7 @@
-// Package record reads, validates, rewrites and builds Kafka RecordBatch v2
-// (magic 2) data exactly as clients send it and as the log stores it.
-//
-// A Batch is a view over the bytes of one whole batch; nothing is copied or
-// decoded until a field is asked for. The layout (all integers big-endian):
-//
-//	offset  size  field
-//	     0     8  baseOffset            ┐ rewritten by the leader,
-//	     8     4  batchLength           │ not covered by the CRC
-//	    12     4  partitionLeaderEpoch  ┘
-//	    16     1  magic (2)
-//	    17     4  crc (CRC-32C of bytes 21..end)
-//	    21     2  attributes
-//	    23     4  lastOffsetDelta
-//	    27     8  baseTimestamp (first timestamp)
-//	    35     8  maxTimestamp
-//	    43     8  producerId
-//	    51     2  producerEpoch
-//	    53     4  baseSequence
-//	    57     4  recordCount
-//	    61     …  records (possibly compressed)
-//
-// batchLength counts the bytes after the batchLength field itself, so a
-// whole batch is batchLength+12 bytes.
+// This file holds the batch header view: field accessors, in-place
+// rewrites of the fields the leader owns, CRC-32C, and splitting a buffer
+// into batches.
+
 package record
 
 import (
@@ -131,8 +111,10 @@ func (a Attributes) Control() bool { return a&attrControl != 0 }
 // set by the log cleaner (KIP-534).
 func (a Attributes) HasDeleteHorizon() bool { return a&attrDeleteHorizon != 0 }
 
-// Batch is a view over exactly one encoded batch. Accessors do not check
-// bounds beyond the header; obtain a Batch through Next or Parse, which do.
+// Batch is a view over exactly one encoded batch. Accessors read the
+// header without checking its bounds: obtain a Batch through Next (which
+// guarantees at least the header and the whole length) or call
+// ValidateHeader before trusting a Batch made from arbitrary bytes.
 type Batch []byte
 
 func (b Batch) i16(off int) int16 { return int16(binary.BigEndian.Uint16(b[off:])) }
@@ -239,6 +221,12 @@ func Next(buf []byte) (b Batch, rest []byte, err error) {
 	}
 	length := int32(binary.BigEndian.Uint32(buf[offLength:]))
 	if length < HeaderSize-LogOverhead {
+		// Message sets of magic 0 and 1 keep the magic byte at the same
+		// place but can be shorter than a v2 header; name them for what
+		// they are rather than calling them corrupt.
+		if length > offMagic-LogOverhead && len(buf) > offMagic && buf[offMagic] < Magic {
+			return nil, buf, fmt.Errorf("%w: magic %d, only magic 2 is supported", ErrBadMagic, buf[offMagic])
+		}
 		return nil, buf, fmt.Errorf("%w: batchLength %d is below the %d-byte header", ErrCorrupt, length, HeaderSize-LogOverhead)
 	}
 	size := int(length) + LogOverhead
@@ -249,9 +237,23 @@ func Next(buf []byte) (b Batch, rest []byte, err error) {
 }
 
 // ValidateHeader checks the header-level rules every stored batch obeys:
-// magic 2, a matching CRC, a non-negative lastOffsetDelta and a record
-// count consistent with it. It does not decode records; see Validate.
+// magic 2, a matching CRC, a known compression codec, a non-negative
+// lastOffsetDelta and a record count that fits in it (at most
+// lastOffsetDelta+1 records; fewer once the cleaner removed some). It does
+// not decode records; see Validate.
 func (b Batch) ValidateHeader() error {
+	if err := b.checkShape(); err != nil {
+		return err
+	}
+	if got, want := b.ComputeCRC(), b.CRC(); got != want {
+		return fmt.Errorf("%w: crc mismatch: stored %#08x, computed %#08x", ErrCorrupt, want, got)
+	}
+	return b.checkFields()
+}
+
+// checkShape checks what every accessor and decoder relies on: the whole
+// header is there, batchLength matches the view, and the magic is 2.
+func (b Batch) checkShape() error {
 	if len(b) < HeaderSize {
 		return fmt.Errorf("%w: %d bytes is shorter than the %d-byte header", ErrCorrupt, len(b), HeaderSize)
 	}
@@ -261,14 +263,24 @@ func (b Batch) ValidateHeader() error {
 	if m := b.Magic(); m != Magic {
 		return fmt.Errorf("%w: magic %d, only magic 2 is supported", ErrBadMagic, m)
 	}
-	if got, want := b.ComputeCRC(), b.CRC(); got != want {
-		return fmt.Errorf("%w: crc mismatch: stored %#08x, computed %#08x", ErrCorrupt, want, got)
+	return nil
+}
+
+// checkFields checks the header fields against each other.
+func (b Batch) checkFields() error {
+	if c := b.Attributes().Compression(); c > CompressionZstd {
+		return fmt.Errorf("%w: unknown compression codec %d", ErrCorrupt, c)
 	}
-	if d := b.LastOffsetDelta(); d < 0 {
+	d := b.LastOffsetDelta()
+	if d < 0 {
 		return fmt.Errorf("%w: negative lastOffsetDelta %d", ErrInvalid, d)
 	}
-	if n := b.NumRecords(); n < 0 {
+	n := b.NumRecords()
+	if n < 0 {
 		return fmt.Errorf("%w: negative record count %d", ErrInvalid, n)
+	}
+	if int64(n) > int64(d)+1 {
+		return fmt.Errorf("%w: record count %d exceeds lastOffsetDelta %d + 1", ErrInvalid, n, d)
 	}
 	return nil
 }

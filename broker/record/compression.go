@@ -1,0 +1,323 @@
+// This file holds the batch codecs: compressing a Builder's records and
+// decompressing a batch's records, with the decompressed size bounded.
+
+package record
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+)
+
+// MaxDecompressedSize caps the size one batch's records may decompress to.
+// Producers cap a batch at batch.size (16 KiB by default) and a request at
+// max.request.size (1 MiB), and brokers cap a stored batch at
+// message.max.bytes (about 1 MiB by default), so real batches decompress to
+// a few MiB; the cap leaves wide room for topics whose max.message.bytes was
+// raised, while a decompression bomb costs at most this much memory. A
+// batch past the cap is ErrCorrupt.
+const MaxDecompressedSize = 128 << 20
+
+const (
+	// snappyMaxRatio bounds how many bytes raw snappy can produce per input
+	// byte: the densest element, a 3-byte copy, produces 64 bytes.
+	snappyMaxRatio = 22
+	// zstdMaxRatio bounds how many bytes zstd can produce per input byte:
+	// the densest block, an RLE block, is a 3-byte header and 1 byte that
+	// expand to at most 128 KiB.
+	zstdMaxRatio = 32 << 10
+	// xerialBlockSize is how much uncompressed data one xerial block
+	// holds, as Kafka's Java client writes it.
+	xerialBlockSize = 32 << 10
+	// pooledBufferMax is the largest scratch buffer kept for reuse.
+	pooledBufferMax = 1 << 20
+)
+
+// xerialHeader opens a xerial-framed snappy stream: the magic
+// "\x82SNAPPY\x00", then version 1 and minimum compatible version 1 (the
+// Java reader rejects a stream asking for a newer reader).
+var xerialHeader = [16]byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1}
+
+// errTooLarge is wrapped (with ErrCorrupt) when records decompress past
+// MaxDecompressedSize.
+var errTooLarge = fmt.Errorf("records decompress to more than %d bytes", MaxDecompressedSize)
+
+// codecSet holds the codec state worth reusing across batches. zstd encoders
+// and decoders are expensive to create and safe for concurrent EncodeAll and
+// DecodeAll, so one of each serves the whole process; the stream codecs are
+// pooled. It is created on first use and holds no state a caller can
+// observe, which is why it is the package's one process-wide value: every
+// Batch method and Builder would otherwise need a codec argument.
+type codecSet struct {
+	zenc    *zstd.Encoder
+	zdec    *zstd.Decoder
+	zerr    error     // why zenc or zdec could not be made
+	gzw     sync.Pool // *gzip.Writer
+	gzr     sync.Pool // *gzip.Reader
+	lzw     sync.Pool // *lz4.Writer
+	lzr     sync.Pool // *lz4.Reader
+	scratch sync.Pool // *[]byte, decompression buffers for Validate
+}
+
+var codecs = sync.OnceValue(newCodecSet)
+
+func newCodecSet() *codecSet {
+	c := &codecSet{}
+	// Neither starts goroutines: those serve only the streaming APIs,
+	// which Runnel does not use.
+	c.zenc, c.zerr = zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithZeroFrames(true),
+	)
+	if c.zerr == nil {
+		c.zdec, c.zerr = zstd.NewReader(nil,
+			zstd.WithDecoderConcurrency(0),
+			zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxMemory(MaxDecompressedSize),
+			zstd.WithDecoderMaxWindow(MaxDecompressedSize),
+		)
+	}
+	c.gzw.New = func() any {
+		w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+		return w
+	}
+	c.gzr.New = func() any { return new(gzip.Reader) }
+	c.lzw.New = func() any {
+		w := lz4.NewWriter(nil)
+		// Kafka's Java reader handles only independent blocks, which is
+		// all this package's lz4 writes; 64 KiB blocks are what the Java
+		// producer uses and keep the writer's buffers small.
+		_ = w.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.ConcurrencyOption(1))
+		return w
+	}
+	c.lzr.New = func() any { return lz4.NewReader(nil) }
+	return c
+}
+
+// appendWriter is an io.Writer that appends to a slice.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// compress appends src compressed with c to dst.
+//
+// Snappy is written with xerial framing, the form Kafka's Java producer and
+// the Java broker write: every Kafka client reads it (librdkafka, franz-go,
+// sarama, kafka-python and kafkajs all detect the xerial magic and also
+// accept raw snappy), and its 32 KiB blocks bound what a reader must hold
+// to decode one block.
+func compress(c Compression, dst, src []byte) ([]byte, error) {
+	cs := codecs()
+	switch c {
+	case CompressionNone:
+		return append(dst, src...), nil
+	case CompressionGzip:
+		w := cs.gzw.Get().(*gzip.Writer)
+		defer cs.gzw.Put(w)
+		aw := appendWriter{b: dst}
+		w.Reset(&aw)
+		if _, err := w.Write(src); err != nil {
+			return nil, fmt.Errorf("record: gzip: %w", err)
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("record: gzip: %w", err)
+		}
+		w.Reset(nil)
+		return aw.b, nil
+	case CompressionSnappy:
+		return appendXerial(dst, src), nil
+	case CompressionLZ4:
+		w := cs.lzw.Get().(*lz4.Writer)
+		defer cs.lzw.Put(w)
+		aw := appendWriter{b: dst}
+		w.Reset(&aw)
+		if _, err := w.Write(src); err != nil {
+			return nil, fmt.Errorf("record: lz4: %w", err)
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("record: lz4: %w", err)
+		}
+		w.Reset(nil)
+		return aw.b, nil
+	case CompressionZstd:
+		if cs.zerr != nil {
+			return nil, fmt.Errorf("record: zstd: %w", cs.zerr)
+		}
+		return cs.zenc.EncodeAll(src, dst), nil
+	}
+	return nil, fmt.Errorf("%w: unknown compression codec %d", ErrInvalid, c)
+}
+
+// appendXerial appends src as a xerial-framed snappy stream to dst.
+func appendXerial(dst, src []byte) []byte {
+	dst = append(dst, xerialHeader[:]...)
+	for len(src) > 0 {
+		n := min(len(src), xerialBlockSize)
+		at := len(dst)
+		dst = append(dst, 0, 0, 0, 0)
+		dst = slices.Grow(dst, s2.MaxEncodedLen(n))
+		block := s2.EncodeSnappy(dst[len(dst):cap(dst)], src[:n])
+		binary.BigEndian.PutUint32(dst[at:], uint32(len(block)))
+		dst = dst[:len(dst)+len(block)]
+		src = src[n:]
+	}
+	return dst
+}
+
+// decompress appends the records of a batch compressed with c to dst
+// (usually dst[:0] of a scratch buffer, or nil), never growing past
+// MaxDecompressedSize. Every error wraps ErrCorrupt.
+func decompress(c Compression, dst, src []byte) ([]byte, error) {
+	cs := codecs()
+	var (
+		out []byte
+		err error
+	)
+	switch c {
+	case CompressionNone:
+		out = append(dst, src...)
+	case CompressionGzip:
+		r := cs.gzr.Get().(*gzip.Reader)
+		defer cs.gzr.Put(r)
+		if err = r.Reset(bytes.NewReader(src)); err == nil {
+			out, err = readBounded(dst, r, len(src))
+		}
+	case CompressionSnappy:
+		out, err = decodeSnappy(dst, src)
+	case CompressionLZ4:
+		r := cs.lzr.Get().(*lz4.Reader)
+		defer cs.lzr.Put(r)
+		r.Reset(bytes.NewReader(src))
+		out, err = readBounded(dst, r, len(src))
+		r.Reset(nil)
+	case CompressionZstd:
+		out, err = decodeZstd(cs, dst, src)
+	default:
+		return nil, fmt.Errorf("%w: unknown compression codec %d", ErrCorrupt, c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v records: %w", ErrCorrupt, c, err)
+	}
+	return out, nil
+}
+
+// readBounded reads r to its end, appending to dst, and fails once more
+// than MaxDecompressedSize bytes came out. It grows dst by doubling from a
+// guess based on the compressed size, never from a length the stream
+// claims.
+func readBounded(dst []byte, r io.Reader, compressedLen int) ([]byte, error) {
+	if cap(dst)-len(dst) < 512 {
+		dst = slices.Grow(dst, min(max(4*compressedLen, 512), MaxDecompressedSize+1))
+	}
+	for {
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, min(cap(dst), MaxDecompressedSize+1-len(dst)))
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if len(dst) > MaxDecompressedSize {
+			return nil, errTooLarge
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// decodeSnappy decodes xerial-framed or raw snappy.
+func decodeSnappy(dst, src []byte) ([]byte, error) {
+	if !bytes.HasPrefix(src, xerialHeader[:8]) {
+		return decodeSnappyBlock(dst, src)
+	}
+	if len(src) < len(xerialHeader) {
+		return nil, errors.New("xerial header cut short")
+	}
+	src = src[len(xerialHeader):]
+	for len(src) > 0 {
+		if len(src) < 4 {
+			return nil, fmt.Errorf("xerial block length cut short (%d bytes)", len(src))
+		}
+		n := binary.BigEndian.Uint32(src)
+		src = src[4:]
+		if uint64(n) > uint64(len(src)) {
+			return nil, fmt.Errorf("xerial block of %d bytes, only %d left", n, len(src))
+		}
+		var err error
+		if dst, err = decodeSnappyBlock(dst, src[:n]); err != nil {
+			return nil, err
+		}
+		src = src[n:]
+	}
+	return dst, nil
+}
+
+// decodeSnappyBlock appends one raw snappy block to dst after checking its
+// decoded-length claim against what snappy can produce from the block.
+func decodeSnappyBlock(dst, src []byte) ([]byte, error) {
+	n, err := s2.DecodedLen(src)
+	if err != nil {
+		return nil, err
+	}
+	if n > snappyMaxRatio*len(src)+16 {
+		return nil, fmt.Errorf("snappy block of %d bytes claims %d decoded bytes", len(src), n)
+	}
+	if len(dst)+n > MaxDecompressedSize {
+		return nil, errTooLarge
+	}
+	dst = slices.Grow(dst, n)
+	if _, err := s2.Decode(dst[len(dst):len(dst)+n], src); err != nil {
+		return nil, err
+	}
+	return dst[:len(dst)+n], nil
+}
+
+// decodeZstd decodes zstd frames. The decoder itself refuses output past
+// MaxDecompressedSize; checking the first frame's declared content size
+// against the input first keeps a short input from making it allocate a
+// large buffer for a claim it cannot back.
+func decodeZstd(cs *codecSet, dst, src []byte) ([]byte, error) {
+	if cs.zerr != nil {
+		return nil, cs.zerr
+	}
+	var h zstd.Header
+	if err := h.Decode(src); err == nil && h.HasFCS && h.FrameContentSize/zstdMaxRatio > uint64(len(src)) {
+		return nil, fmt.Errorf("zstd frame of %d bytes claims %d decoded bytes", len(src), h.FrameContentSize)
+	}
+	out, err := cs.zdec.DecodeAll(src, dst)
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		return nil, errTooLarge
+	}
+	return out, err
+}
+
+// getScratch returns a reusable buffer for data that does not outlive a
+// call; putScratch gives it back.
+func getScratch() *[]byte {
+	if p, ok := codecs().scratch.Get().(*[]byte); ok {
+		return p
+	}
+	return new([]byte)
+}
+
+func putScratch(p *[]byte, used []byte) {
+	if cap(used) > pooledBufferMax {
+		return
+	}
+	*p = used[:0]
+	codecs().scratch.Put(p)
+}

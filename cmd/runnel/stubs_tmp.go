@@ -5,10 +5,6 @@ import (
 	"io"
 )
 
-func runConfigs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return nil
-}
-
 func runPerf(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }

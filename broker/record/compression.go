@@ -31,10 +31,6 @@ const (
 	// snappyMaxRatio bounds how many bytes raw snappy can produce per input
 	// byte: the densest element, a 3-byte copy, produces 64 bytes.
 	snappyMaxRatio = 22
-	// zstdMaxRatio bounds how many bytes zstd can produce per input byte:
-	// the densest block, an RLE block, is a 3-byte header and 1 byte that
-	// expand to at most 128 KiB.
-	zstdMaxRatio = 32 << 10
 	// xerialBlockSize is how much uncompressed data one xerial block
 	// holds, as Kafka's Java client writes it.
 	xerialBlockSize = 32 << 10
@@ -84,6 +80,7 @@ func newCodecSet() *codecSet {
 			zstd.WithDecoderLowmem(true),
 			zstd.WithDecoderMaxMemory(MaxDecompressedSize),
 			zstd.WithDecoderMaxWindow(MaxDecompressedSize),
+			zstd.WithDecodeAllCapLimit(true),
 		)
 	}
 	c.gzw.New = func() any {
@@ -242,67 +239,166 @@ func readBounded(dst []byte, r io.Reader, compressedLen int) ([]byte, error) {
 // decodeSnappy decodes xerial-framed or raw snappy.
 func decodeSnappy(dst, src []byte) ([]byte, error) {
 	if !bytes.HasPrefix(src, xerialHeader[:8]) {
-		return decodeSnappyBlock(dst, src)
+		n, err := snappyDecodedLen(len(dst), src)
+		if err != nil {
+			return nil, err
+		}
+		return decodeSnappyBlock(slices.Grow(dst, n), src, n)
 	}
 	if len(src) < len(xerialHeader) {
 		return nil, errors.New("xerial header cut short")
 	}
 	src = src[len(xerialHeader):]
-	for len(src) > 0 {
-		if len(src) < 4 {
-			return nil, fmt.Errorf("xerial block length cut short (%d bytes)", len(src))
+	// Check every block's framing and claim first, so that dst grows
+	// once rather than block by block.
+	total := 0
+	for p := src; len(p) > 0; {
+		if len(p) < 4 {
+			return nil, fmt.Errorf("xerial block length cut short (%d bytes)", len(p))
 		}
-		n := binary.BigEndian.Uint32(src)
-		src = src[4:]
-		if uint64(n) > uint64(len(src)) {
-			return nil, fmt.Errorf("xerial block of %d bytes, only %d left", n, len(src))
+		n := binary.BigEndian.Uint32(p)
+		p = p[4:]
+		if uint64(n) > uint64(len(p)) {
+			return nil, fmt.Errorf("xerial block of %d bytes, only %d left", n, len(p))
 		}
-		var err error
-		if dst, err = decodeSnappyBlock(dst, src[:n]); err != nil {
+		l, err := snappyDecodedLen(len(dst)+total, p[:n])
+		if err != nil {
 			return nil, err
 		}
-		src = src[n:]
+		total += l
+		p = p[n:]
+	}
+	dst = slices.Grow(dst, total)
+	for len(src) > 0 {
+		n := binary.BigEndian.Uint32(src)
+		block := src[4 : 4+n]
+		l, _ := s2.DecodedLen(block)
+		var err error
+		if dst, err = decodeSnappyBlock(dst, block, l); err != nil {
+			return nil, err
+		}
+		src = src[4+n:]
 	}
 	return dst, nil
 }
 
-// decodeSnappyBlock appends one raw snappy block to dst after checking its
-// decoded-length claim against what snappy can produce from the block.
-func decodeSnappyBlock(dst, src []byte) ([]byte, error) {
-	n, err := s2.DecodedLen(src)
+// snappyDecodedLen returns the decoded length a raw snappy block claims,
+// after checking the claim against what snappy can produce from the block
+// and against the room left under MaxDecompressedSize after used bytes.
+func snappyDecodedLen(used int, block []byte) (int, error) {
+	n, err := s2.DecodedLen(block)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	if n > snappyMaxRatio*len(src)+16 {
-		return nil, fmt.Errorf("snappy block of %d bytes claims %d decoded bytes", len(src), n)
+	if n > snappyMaxRatio*len(block)+16 {
+		return 0, fmt.Errorf("snappy block of %d bytes claims %d decoded bytes", len(block), n)
 	}
-	if len(dst)+n > MaxDecompressedSize {
-		return nil, errTooLarge
+	if used+n > MaxDecompressedSize {
+		return 0, errTooLarge
 	}
-	dst = slices.Grow(dst, n)
-	if _, err := s2.Decode(dst[len(dst):len(dst)+n], src); err != nil {
+	return n, nil
+}
+
+// decodeSnappyBlock appends the n bytes raw snappy block decodes to onto
+// dst, which has room for them.
+func decodeSnappyBlock(dst, block []byte, n int) ([]byte, error) {
+	if _, err := s2.Decode(dst[len(dst):len(dst)+n], block); err != nil {
 		return nil, err
 	}
 	return dst[:len(dst)+n], nil
 }
 
-// decodeZstd decodes zstd frames. The decoder itself refuses output past
-// MaxDecompressedSize; checking the first frame's declared content size
-// against the input first keeps a short input from making it allocate a
-// large buffer for a claim it cannot back.
+// decodeZstd decodes zstd frames into a buffer sized by zstdBound, with
+// the decoder held to that buffer (WithDecodeAllCapLimit), so that nothing
+// is allocated from a claim the input cannot back and nothing grows while
+// decoding.
 func decodeZstd(cs *codecSet, dst, src []byte) ([]byte, error) {
 	if cs.zerr != nil {
 		return nil, cs.zerr
 	}
-	var h zstd.Header
-	if err := h.Decode(src); err == nil && h.HasFCS && h.FrameContentSize/zstdMaxRatio > uint64(len(src)) {
-		return nil, fmt.Errorf("zstd frame of %d bytes claims %d decoded bytes", len(src), h.FrameContentSize)
+	bound, err := zstdBound(src, MaxDecompressedSize-len(dst))
+	if err != nil {
+		return nil, err
 	}
-	out, err := cs.zdec.DecodeAll(src, dst)
-	if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
-		return nil, errTooLarge
+	// A little slack lets the decoder use its fast copy loops to the end.
+	return cs.zdec.DecodeAll(src, slices.Grow(dst, bound+64))
+}
+
+// zstdBound returns an upper bound on the size src decodes to, read from
+// its frame and block headers alone: raw and RLE blocks state their size, a
+// compressed block produces at most 128 KiB, and a frame's declared content
+// size, when smaller, is binding (the decoder fails a frame that outgrows
+// it). Every frame must be complete. A bound above limit is errTooLarge.
+// For real streams the bound exceeds the output by at most a block per
+// frame; for any input it is at most 32768 times its size (the densest
+// block, RLE, is a 3-byte header and 1 byte that expand to 128 KiB).
+func zstdBound(src []byte, limit int) (int, error) {
+	const maxBlock = 128 << 10
+	var total uint64
+	for len(src) > 0 {
+		var h zstd.Header
+		if err := h.Decode(src); err != nil {
+			return 0, err
+		}
+		if h.Skippable {
+			n := uint64(h.HeaderSize) + uint64(h.SkippableSize)
+			if n > uint64(len(src)) {
+				return 0, errors.New("zstd skippable frame cut short")
+			}
+			src = src[n:]
+			continue
+		}
+		p := src[h.HeaderSize:]
+		var frame uint64
+		for last := false; !last; {
+			if len(p) < 3 {
+				return 0, errors.New("zstd block header cut short")
+			}
+			bh := uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16
+			p = p[3:]
+			last = bh&1 == 1
+			size := uint64(bh >> 3)
+			switch bh >> 1 & 3 {
+			case 0: // raw
+				if size > uint64(len(p)) {
+					return 0, errors.New("zstd raw block cut short")
+				}
+				frame += size
+				p = p[size:]
+			case 1: // RLE: one byte repeated size times
+				if len(p) < 1 {
+					return 0, errors.New("zstd RLE block cut short")
+				}
+				frame += size
+				p = p[1:]
+			case 2: // compressed
+				if size > uint64(len(p)) {
+					return 0, errors.New("zstd compressed block cut short")
+				}
+				frame += maxBlock
+				p = p[size:]
+			default:
+				return 0, errors.New("zstd reserved block type")
+			}
+			if frame > uint64(limit) && (!h.HasFCS || h.FrameContentSize > uint64(limit)) {
+				return 0, errTooLarge
+			}
+		}
+		if h.HasCheckSum {
+			if len(p) < 4 {
+				return 0, errors.New("zstd checksum cut short")
+			}
+			p = p[4:]
+		}
+		if h.HasFCS {
+			frame = min(frame, h.FrameContentSize)
+		}
+		if total += frame; total > uint64(limit) {
+			return 0, errTooLarge
+		}
+		src = p
 	}
-	return out, err
+	return int(total), nil
 }
 
 // getScratch returns a reusable buffer for data that does not outlive a

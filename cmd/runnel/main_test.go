@@ -84,3 +84,8 @@ func TestMainDispatch(t *testing.T) {
 		})
 	}
 }
+
+// contextWithCancel derives a cancellable context from the test's.
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	return context.WithCancel(t.Context())
+}

@@ -1,0 +1,413 @@
+#!/usr/bin/python3
+"""confluent-kafka-python (Debian python3-confluent-kafka, librdkafka) against
+a Runnel server.
+
+Run with /usr/bin/python3 and COMPAT_BOOTSTRAP=host:port. Checks the
+AdminClient (create_topics with configs and validate_only, list_topics,
+describe_configs, create_partitions, delete_topics and their errors), the
+Producer with delivery callbacks for 10,000 keyed records over several
+partitions with acks=all and each codec, and a Consumer that uses assign()
+without joining a group (group.id is set because librdkafka requires it,
+nothing is committed) reading every record back exactly once and in
+per-partition order; offsets_for_times and get_watermark_offsets.
+
+Prints "ok   <check>" or "FAIL <check>: <reason>" per check and exits 1 when
+any check failed.
+"""
+
+import os
+import sys
+import time
+import traceback
+import uuid
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import (
+    AdminClient,
+    ConfigResource,
+    ConfigSource,
+    NewPartitions,
+    NewTopic,
+)
+
+BOOTSTRAP = os.environ["COMPAT_BOOTSTRAP"]
+RUN = uuid.uuid4().hex[:8]
+TIMEOUT = 30.0
+RECORDS = 10000
+PARTITIONS = 4
+CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
+
+failures = []
+
+
+class CheckFailed(Exception):
+    """A check's expectation did not hold."""
+
+
+def expect(cond, msg, *args):
+    if not cond:
+        raise CheckFailed(msg % args if args else msg)
+
+
+def check(name, fn, *args):
+    """Runs one check and reports it; returns fn's result or None."""
+    try:
+        result = fn(*args)
+    except CheckFailed as e:
+        print("FAIL %s: %s" % (name, e), flush=True)
+        failures.append(name)
+        return None
+    except Exception as e:  # an unexpected client error is a failure too
+        print("FAIL %s: %s: %s" % (name, type(e).__name__, e), flush=True)
+        traceback.print_exc(file=sys.stdout)
+        failures.append(name)
+        return None
+    print("ok   %s" % name, flush=True)
+    return result if result is not None else True
+
+
+def wait_until(what, cond, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise CheckFailed("timed out after %.0fs waiting for %s" % (timeout, what))
+        time.sleep(0.1)
+
+
+def error_code(fut):
+    """Returns the KafkaError code a future failed with, or None."""
+    try:
+        fut.result(timeout=TIMEOUT)
+    except KafkaException as e:
+        return e.args[0].code()
+    return None
+
+
+def code_name(code):
+    return "success" if code is None else KafkaError(code).name()
+
+
+def admin_client():
+    return AdminClient({"bootstrap.servers": BOOTSTRAP})
+
+
+def topic_meta(admin, topic):
+    md = admin.list_topics(topic=topic, timeout=10)
+    t = md.topics.get(topic)
+    if t is None or t.error is not None:
+        return None
+    return t
+
+
+def create_topic(admin, topic, partitions, config=None):
+    futs = admin.create_topics(
+        [NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})],
+        operation_timeout=20,
+        request_timeout=TIMEOUT,
+    )
+    futs[topic].result(timeout=TIMEOUT)
+    wait_until(
+        "topic %s with %d partitions" % (topic, partitions),
+        lambda: (lambda t: t is not None and len(t.partitions) == partitions)(topic_meta(admin, topic)),
+    )
+
+
+# ---- admin ----
+
+
+class AdminState:
+    """What the admin checks share: the client, the topic, the broker."""
+
+    def __init__(self):
+        self.admin = admin_client()
+        self.topic = "ck-admin-" + RUN
+        self.config = {"retention.ms": "7200000", "max.message.bytes": "500000"}
+        self.broker = None
+
+
+def admin_validate_only(st):
+    # validate_only checks the request and creates nothing.
+    futs = st.admin.create_topics(
+        [NewTopic(st.topic, num_partitions=4, replication_factor=1, config=st.config)],
+        validate_only=True,
+        request_timeout=TIMEOUT,
+    )
+    code = error_code(futs[st.topic])
+    expect(code is None, "validate_only create failed: %s", code_name(code))
+    md = st.admin.list_topics(timeout=10)
+    expect(st.topic not in md.topics, "validate_only created topic %s", st.topic)
+
+
+def admin_create_and_list(st):
+    create_topic(st.admin, st.topic, 4, st.config)
+    md = st.admin.list_topics(timeout=10)
+    expect(len(md.brokers) == 1, "want one broker, got %r", md.brokers)
+    broker = next(iter(md.brokers.values()))
+    st.broker = broker
+    expect(
+        "%s:%d" % (broker.host, broker.port) == BOOTSTRAP,
+        "broker advertises %s:%d, want %s",
+        broker.host,
+        broker.port,
+        BOOTSTRAP,
+    )
+    expect(md.controller_id == broker.id, "controller %r, want %r", md.controller_id, broker.id)
+    expect(md.cluster_id, "metadata has no cluster id")
+    t = md.topics.get(st.topic)
+    expect(t is not None and t.error is None, "list_topics: %s missing or in error: %r", st.topic, t)
+    expect(sorted(t.partitions) == [0, 1, 2, 3], "partitions %s", sorted(t.partitions))
+    for p in t.partitions.values():
+        expect(p.leader == broker.id and p.replicas == [broker.id] and p.isrs == [broker.id],
+               "partition %d: leader %r replicas %r isrs %r", p.id, p.leader, p.replicas, p.isrs)
+
+
+def admin_topic_configs(st):
+    # The configs set at creation are dynamic topic configs, the rest are
+    # defaults.
+    res = ConfigResource("topic", st.topic)
+    entries = st.admin.describe_configs([res], request_timeout=TIMEOUT)[res].result(timeout=TIMEOUT)
+    for k, v in st.config.items():
+        e = entries.get(k)
+        expect(e is not None and e.value == v, "config %s: got %r, want %r", k, e and e.value, v)
+        expect(e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value,
+               "config %s: source %r, want DYNAMIC_TOPIC_CONFIG", k, e.source)
+        expect(not e.is_default, "config %s set at creation is reported as default", k)
+    e = entries.get("cleanup.policy")
+    expect(e is not None and e.value == "delete" and e.is_default,
+           "cleanup.policy: want the default 'delete', got %r", e)
+
+
+def admin_broker_configs(st):
+    expect(st.broker is not None, "no broker known from list_topics")
+    res = ConfigResource("broker", str(st.broker.id))
+    entries = st.admin.describe_configs([res], request_timeout=TIMEOUT)[res].result(timeout=TIMEOUT)
+    for k in ("num.partitions", "log.dirs", "auto.create.topics.enable"):
+        expect(k in entries, "broker config %s missing from %s", k, sorted(entries))
+
+
+def admin_create_errors(st):
+    futs = st.admin.create_topics([NewTopic(st.topic, num_partitions=1, replication_factor=1)],
+                                  request_timeout=TIMEOUT)
+    code = error_code(futs[st.topic])
+    expect(code == KafkaError.TOPIC_ALREADY_EXISTS, "duplicate create: %s, want TOPIC_ALREADY_EXISTS", code_name(code))
+    bad = "ck-rf3-" + RUN
+    futs = st.admin.create_topics([NewTopic(bad, num_partitions=1, replication_factor=3)], request_timeout=TIMEOUT)
+    code = error_code(futs[bad])
+    expect(code == KafkaError.INVALID_REPLICATION_FACTOR,
+           "replication factor 3 on one broker: %s, want INVALID_REPLICATION_FACTOR", code_name(code))
+
+
+def admin_create_partitions(st):
+    # Partitions can be added, not removed, and the new ones take records.
+    futs = st.admin.create_partitions([NewPartitions(st.topic, 6)], operation_timeout=20, request_timeout=TIMEOUT)
+    code = error_code(futs[st.topic])
+    expect(code is None, "create_partitions to 6: %s", code_name(code))
+    wait_until("6 partitions",
+               lambda: (lambda t: t is not None and len(t.partitions) == 6)(topic_meta(st.admin, st.topic)))
+    futs = st.admin.create_partitions([NewPartitions(st.topic, 2)], request_timeout=TIMEOUT)
+    code = error_code(futs[st.topic])
+    expect(code == KafkaError.INVALID_PARTITIONS, "shrink to 2 partitions: %s, want INVALID_PARTITIONS",
+           code_name(code))
+    delivered = []
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all"})
+    p.produce(st.topic, b"to the new partition", b"k", partition=5,
+              on_delivery=lambda err, msg: delivered.append((err, msg.partition(), msg.offset())))
+    expect(p.flush(TIMEOUT) == 0, "record to partition 5 not delivered")
+    expect(delivered == [(None, 5, 0)], "delivery to the new partition: %r", delivered)
+
+
+def admin_delete(st):
+    futs = st.admin.delete_topics([st.topic], operation_timeout=20, request_timeout=TIMEOUT)
+    code = error_code(futs[st.topic])
+    expect(code is None, "delete_topics: %s", code_name(code))
+    wait_until("topic %s to be gone" % st.topic, lambda: st.topic not in st.admin.list_topics(timeout=10).topics)
+    missing = "ck-nosuch-" + RUN
+    futs = st.admin.delete_topics([missing], request_timeout=TIMEOUT)
+    code = error_code(futs[missing])
+    expect(code == KafkaError.UNKNOWN_TOPIC_OR_PART,
+           "delete unknown topic: %s, want UNKNOWN_TOPIC_OR_PART", code_name(code))
+
+
+# ---- produce and consume ----
+
+
+def produce_codec(codec):
+    """Produces RECORDS keyed records with acks=all and returns the topic and
+    {(partition, offset): (key, value)} from the delivery reports."""
+    admin = admin_client()
+    topic = "ck-%s-%s" % (codec, RUN)
+    create_topic(admin, topic, PARTITIONS)
+    delivered = {}
+    errors = []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append((msg.key(), err))
+            return
+        # Delivery reports carry no headers; each record had one, "i",
+        # the number in its key.
+        headers = [("i", str(int(msg.key()[4:])).encode())]
+        delivered[(msg.partition(), msg.offset())] = (msg.key(), msg.value(), headers)
+
+    p = Producer({
+        "bootstrap.servers": BOOTSTRAP,
+        "acks": "all",
+        "compression.type": codec,
+        "linger.ms": 5,
+        "message.timeout.ms": 60000,
+    })
+    for i in range(RECORDS):
+        key = b"key-%05d" % i
+        value = b"%s value %d " % (codec.encode(), i) + b"y" * (i % 200)
+        while True:
+            try:
+                p.produce(topic, value, key, headers=[("i", str(i).encode())], on_delivery=on_delivery)
+                break
+            except BufferError:
+                p.poll(0.1)
+        p.poll(0)
+    left = p.flush(60)
+    expect(left == 0, "%d records still undelivered after flush", left)
+    expect(not errors, "%d delivery errors, first: %r", len(errors), errors[:3])
+    expect(len(delivered) == RECORDS, "%d distinct (partition, offset) pairs for %d records", len(delivered), RECORDS)
+    parts = {}
+    for (part, off), (key, _, _) in delivered.items():
+        parts.setdefault(part, []).append((off, key))
+    expect(len(parts) > 1, "all records went to partitions %s", sorted(parts))
+    for part, recs in parts.items():
+        recs.sort()
+        offs = [o for o, _ in recs]
+        expect(offs == list(range(len(offs))), "partition %d offsets not dense from 0: %s...", part, offs[:10])
+        keys = [k for _, k in recs]
+        expect(keys == sorted(keys), "partition %d offsets are not in produce order", part)
+    return topic, delivered
+
+
+def new_consumer(**extra):
+    conf = {
+        "bootstrap.servers": BOOTSTRAP,
+        "group.id": "compat-assign-" + RUN,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "enable.partition.eof": True,
+        "auto.offset.reset": "error",
+    }
+    conf.update(extra)
+    return Consumer(conf)
+
+
+def consume_codec(topic, delivered):
+    c = new_consumer()
+    try:
+        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
+        got = []
+        eof = set()
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and not (len(eof) == PARTITIONS and len(got) >= len(delivered)):
+            msg = c.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                expect(msg.error().code() == KafkaError._PARTITION_EOF, "consume error: %s", msg.error())
+                eof.add(msg.partition())
+                continue
+            got.append(msg)
+        # A short extra poll to catch duplicates delivered past the end.
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:
+            msg = c.poll(0.1)
+            if msg is not None and not msg.error():
+                got.append(msg)
+    finally:
+        c.close()
+    seen = {}
+    last = {}
+    for m in got:
+        po = (m.partition(), m.offset())
+        expect(po not in seen, "partition %d offset %d read twice", *po)
+        seen[po] = (m.key(), m.value(), m.headers())
+        expect(last.get(m.partition(), -1) < m.offset(),
+               "partition %d: offset %d after %d", m.partition(), m.offset(), last.get(m.partition(), -1))
+        last[m.partition()] = m.offset()
+    missing = set(delivered) - set(seen)
+    expect(not missing, "%d delivered records not read back, e.g. %s", len(missing), sorted(missing)[:5])
+    extra = set(seen) - set(delivered)
+    expect(not extra, "%d records read that were never delivered, e.g. %s", len(extra), sorted(extra)[:5])
+    for po, want in delivered.items():
+        expect(seen[po] == want, "partition %d offset %d: read %r, delivered %r", po[0], po[1], seen[po], want)
+
+
+def times_and_watermarks():
+    admin = admin_client()
+    topic = "ck-times-" + RUN
+    create_topic(admin, topic, 1)
+    base = (int(time.time()) - 3600) * 1000
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all"})
+    for i in range(10):
+        p.produce(topic, b"v%d" % i, b"k%d" % i, partition=0, timestamp=base + i * 1000)
+    expect(p.flush(TIMEOUT) == 0, "records not delivered")
+    c = new_consumer()
+    try:
+        tp = TopicPartition(topic, 0)
+        lo, hi = c.get_watermark_offsets(tp, timeout=10, cached=False)
+        expect((lo, hi) == (0, 10), "watermarks (%d, %d), want (0, 10)", lo, hi)
+        for ts, want in [(base, 0), (base + 3500, 4), (base + 9000, 9), (base + 100000, -1)]:
+            res = c.offsets_for_times([TopicPartition(topic, 0, ts)], timeout=10)
+            expect(res[0].error is None, "offsets_for_times(%d): %s", ts, res[0].error)
+            expect(res[0].offset == want, "offsets_for_times(%d) = %d, want %d", ts, res[0].offset, want)
+        # Start reading at the offset found for a timestamp.
+        res = c.offsets_for_times([TopicPartition(topic, 0, base + 6500)], timeout=10)
+        c.assign(res)
+        got = []
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                expect(msg.error().code() == KafkaError._PARTITION_EOF, "consume error: %s", msg.error())
+                break
+            got.append((msg.offset(), msg.key(), msg.timestamp()))
+        want = [(i, b"k%d" % i, (1, base + i * 1000)) for i in range(7, 10)]
+        expect(got == want, "read from timestamp %d: %r, want %r", base + 6500, got, want)
+    finally:
+        c.close()
+
+
+def main():
+    st = AdminState()
+    check("admin: create_topics validate_only creates nothing", admin_validate_only, st)
+    if check("admin: create_topics with configs, list_topics", admin_create_and_list, st):
+        check("admin: describe_configs of the topic", admin_topic_configs, st)
+        check("admin: create_topics errors (exists, replication factor)", admin_create_errors, st)
+        check("admin: create_partitions (grow, refuse shrink, use new)", admin_create_partitions, st)
+        check("admin: delete_topics (and unknown topic)", admin_delete, st)
+    check("admin: describe_configs of the broker", admin_broker_configs, st)
+    produced = {}
+    for codec in CODECS:
+        res = check("producer %d records acks=all compression=%s (delivery reports)" % (RECORDS, codec),
+                    produce_codec, codec)
+        if res:
+            produced[codec] = res
+    for codec, (topic, delivered) in produced.items():
+        check("consumer assign reads compression=%s exactly once, in order" % codec,
+              consume_codec, topic, delivered)
+    check("offsets_for_times and get_watermark_offsets", times_and_watermarks)
+    if failures:
+        print("confluent-kafka: %d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("confluent-kafka: all checks passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The external-client compatibility suite: builds runnel, starts one
+# `runnel server` on a free loopback port and runs every driver in this
+# folder against it (kcat, kafka-python, confluent-kafka-python and
+# franz-go's own kgo integration tests). Prints one PASS/FAIL line per
+# driver and a closing "compat: N passed, M failed" line; exits non-zero on
+# any failure.
+#
+# Environment:
+#   COMPAT_ONLY="kcat kgo"   run only these drivers (names as printed)
+#   COMPAT_RACE=1            build runnel with the race detector
+#   COMPAT_RUNNEL_BIN=path   test this runnel binary instead of building one
+#   COMPAT_KEEP=1            keep the temporary folder (data, logs) at exit
+#   COMPAT_NO_INSTALL=1      never apt-get install missing client packages
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+# Debian packages that provide the external clients and the codecs
+# kafka-python needs (snappy, lz4, zstd are optional imports there).
+packages=(kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)
+
+missing_packages() {
+	local missing=()
+	command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+	if [ -x "$compat_python" ]; then
+		"$compat_python" -c 'import kafka' 2>/dev/null || missing+=(python3-kafka)
+		"$compat_python" -c 'import confluent_kafka' 2>/dev/null || missing+=(python3-confluent-kafka)
+		"$compat_python" -c 'import snappy' 2>/dev/null || missing+=(python3-snappy)
+		"$compat_python" -c 'import lz4.frame' 2>/dev/null || missing+=(python3-lz4)
+		"$compat_python" -c 'import zstandard' 2>/dev/null || missing+=(python3-zstandard)
+	else
+		missing+=(python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard)
+	fi
+	echo "${missing[@]}"
+}
+
+install_clients() {
+	local missing
+	missing=$(missing_packages)
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ] || [ -n "${COMPAT_NO_INSTALL:-}" ]; then
+		compat_die "missing client packages: $missing (install them with: apt-get install -y ${packages[*]})"
+	fi
+	echo "compat: installing $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -q $missing >/dev/null
+	missing=$(missing_packages)
+	[ -z "$missing" ] || compat_die "still missing after apt-get install: $missing"
+}
+
+install_clients
+command -v go >/dev/null 2>&1 || compat_die "go is not on PATH"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/runnel-compat.XXXXXX")
+server_pid=""
+server_log="$tmp/server.log"
+log_shown=0
+
+show_server_log() {
+	[ "$log_shown" = 0 ] || return 0
+	log_shown=1
+	if [ -s "$server_log" ]; then
+		echo "---- runnel server log (last 300 lines of $server_log)"
+		tail -n 300 "$server_log"
+		echo "----"
+	fi
+}
+
+cleanup() {
+	local status=$?
+	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -KILL "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	[ "$status" = 0 ] || show_server_log
+	if [ -n "${COMPAT_KEEP:-}" ]; then
+		echo "compat: kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+
+cd "$root"
+start=$SECONDS
+if [ -n "${COMPAT_RUNNEL_BIN:-}" ]; then
+	cp "$COMPAT_RUNNEL_BIN" "$tmp/runnel"
+else
+	echo "compat: building runnel"
+	build_flags=()
+	[ -n "${COMPAT_RACE:-}" ] && build_flags+=(-race)
+	go build "${build_flags[@]}" -o "$tmp/runnel" ./cmd/runnel
+fi
+
+port=$(compat_free_port)
+bootstrap="127.0.0.1:$port"
+# Three partitions for auto-created topics so that kcat's keyed produce
+# spreads over more than one partition; everything else is Kafka's default
+# (auto.create.topics.enable=true among them).
+compat_start_server "$tmp/runnel" "$port" "$tmp/data" "$server_log" \
+	--override num.partitions=3
+server_pid=$COMPAT_SERVER_PID
+echo "compat: runnel server pid $server_pid on $bootstrap"
+if ! compat_wait_ready "$server_pid" "$port" 60; then
+	show_server_log
+	echo "FAIL server-start"
+	echo "compat: 0 passed, 1 failed"
+	exit 1
+fi
+
+passed=0
+failed=0
+
+record() { # name status
+	if [ "$2" = 0 ]; then
+		passed=$((passed + 1))
+		echo "PASS $1"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $1"
+	fi
+}
+
+wanted() {
+	[ -z "${COMPAT_ONLY:-}" ] && return 0
+	case " $COMPAT_ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# run_driver NAME TIMEOUT_SECONDS COMMAND... runs one driver with the
+# server's address in its environment, prints its output when it fails.
+run_driver() {
+	local name=$1 limit=$2
+	shift 2
+	wanted "$name" || return 0
+	local out="$tmp/$name.out" t0=$SECONDS status=0
+	echo "compat: running $name"
+	COMPAT_BOOTSTRAP=$bootstrap COMPAT_TMP=$tmp RUNNEL_BIN="$tmp/runnel" \
+		timeout --kill-after=10 "$limit" "$@" >"$out" 2>&1 || status=$?
+	if [ "$status" = 124 ]; then
+		echo "$name: timed out after ${limit}s" >>"$out"
+	fi
+	if [ "$status" != 0 ]; then
+		echo "---- $name output (exit status $status)"
+		cat "$out"
+		echo "----"
+	fi
+	echo "compat: $name took $((SECONDS - t0))s"
+	record "$name" "$status"
+}
+
+run_driver kcat 240 bash "$here/kcat.sh"
+run_driver kafka-python 300 "$compat_python" "$here/kafka_python.py"
+run_driver confluent-kafka 300 "$compat_python" "$here/confluent_kafka_py.py"
+run_driver kgo 720 bash "$here/kgo.sh"
+
+# The server must still be up after every client and stop cleanly on
+# SIGTERM.
+stop_status=0
+compat_stop_server "$server_pid" "$server_log" 30 || stop_status=$?
+server_pid=""
+record server-shutdown "$stop_status"
+
+[ "$failed" = 0 ] || show_server_log
+echo "compat: finished in $((SECONDS - start))s"
+echo "compat: $passed passed, $failed failed"
+[ "$failed" = 0 ]

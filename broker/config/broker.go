@@ -473,8 +473,8 @@ func (b *Broker) derive() error {
 		return invalid(key, b.raw(key), "at least one log directory must be given in log.dirs or log.dir")
 	}
 	b.MetadataLogDir = b.LogDirs[0]
-	if x := v["metadata.log.dir"]; x != nil && x.(string) != "" {
-		b.MetadataLogDir = filepath.Clean(x.(string))
+	if x := v["metadata.log.dir"]; x != nil && strings.TrimSpace(x.(string)) != "" {
+		b.MetadataLogDir = strings.TrimSpace(x.(string))
 	}
 
 	b.MaxConnectionsPerIPOverrides, _ = parseIPOverrides(v["max.connections.per.ip.overrides"].(string))

@@ -40,6 +40,7 @@ type rangeRule struct {
 	lo, hi       int64
 	flo, fhi     float64
 	hasLo, hasHi bool
+	float        bool // bounds are doubles, printed as such
 }
 
 func atLeast(n int64) rule { return rangeRule{lo: n, flo: float64(n), hasLo: true} }
@@ -49,7 +50,7 @@ func between(lo, hi int64) rule {
 }
 
 func betweenF(lo, hi float64) rule {
-	return rangeRule{flo: lo, fhi: hi, hasLo: true, hasHi: true, lo: int64(math.Ceil(lo)), hi: int64(math.Floor(hi))}
+	return rangeRule{flo: lo, fhi: hi, hasLo: true, hasHi: true, lo: int64(math.Ceil(lo)), hi: int64(math.Floor(hi)), float: true}
 }
 
 func (r rangeRule) ok(v any) bool {
@@ -66,7 +67,7 @@ func (r rangeRule) ok(v any) bool {
 func (r rangeRule) String() string {
 	lo := strconv.FormatInt(r.lo, 10)
 	hi := strconv.FormatInt(r.hi, 10)
-	if r.flo != float64(r.lo) || (r.hasHi && r.fhi != float64(r.hi)) {
+	if r.float {
 		lo, hi = javaDouble(r.flo), javaDouble(r.fhi)
 	}
 	switch {

@@ -140,4 +140,3 @@ func TestAlterTopicConfigs(t *testing.T) {
 		t.Fatalf("bad key: %v", err)
 	}
 }
-

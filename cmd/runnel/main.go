@@ -42,7 +42,7 @@ type command struct {
 // program keeps no package-level state.
 func commands() map[string]command {
 	return map[string]command{
-		// "server": {withoutStdin(runServer), "run a Runnel node"}, // enabled once server.go lands
+		"server":  {withoutStdin(runServer), "run a Runnel node (kafka-server-start)"},
 		"topics":  {runTopics, "create, list, describe, alter or delete topics (kafka-topics)"},
 		"produce": {runProduce, "write lines from standard input to a topic (kafka-console-producer)"},
 		"consume": {runConsume, "print records of a topic (kafka-console-consumer)"},

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/runnel/runnel/broker/log"
+	"github.com/runnel/runnel/broker/replica"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Produce v3–v11 (RecordBatch v2 only). Every partition is appended first;
+// with acks=all the request then waits, up to its timeout, for the high
+// watermark to pass each partition's records (REQUEST_TIMED_OUT past it).
+// acks=0 gets no response at all. Each batch is validated by the log
+// (CRC, magic, sizes against max.message.bytes, count and lastOffsetDelta,
+// no client control batches, keys on compacted topics); a bad batch fails
+// only its partition, and nothing already acknowledged is touched.
+// Transactional and idempotent produce need InitProducerID, which Runnel
+// does not advertise yet, so clients produce without producer IDs.
+
+func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *kmsg.ProduceResponse {
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	type pending struct {
+		rp   *kmsg.ProduceResponseTopicPartition
+		part *replica.Partition
+		next int64
+	}
+	var waits []pending
+	acksValid := req.Acks == 0 || req.Acks == 1 || req.Acks == -1
+	for _, rt := range req.Topics {
+		t := kmsg.NewProduceResponseTopic()
+		t.Topic = rt.Topic
+		t.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for i, rp := range rt.Partitions {
+			out := &t.Partitions[i]
+			*out = kmsg.NewProduceResponseTopicPartition()
+			out.Partition = rp.Partition
+			out.BaseOffset = -1
+			out.LogAppendTime = -1
+			out.LogStartOffset = -1
+			if !acksValid {
+				out.ErrorCode = kerr.InvalidRequiredAcks.Code
+				continue
+			}
+			if req.TransactionID != nil {
+				out.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				continue
+			}
+			part, err := s.cfg.Replicas.Get(rt.Topic, rp.Partition)
+			if err == nil && len(rp.Records) == 0 {
+				err = errInvalidRequest
+			}
+			var info log.AppendInfo
+			if err == nil {
+				info, err = part.Append(rp.Records, req.Acks)
+			}
+			if err != nil {
+				out.ErrorCode = errorCode(err)
+				if req.Version >= 8 {
+					out.ErrorMessage = errorMessage(err)
+				}
+				continue
+			}
+			out.BaseOffset = info.FirstOffset
+			out.LogAppendTime = info.LogAppendTime
+			out.LogStartOffset = info.LogStartOffset
+			if req.Acks == -1 {
+				waits = append(waits, pending{rp: out, part: part, next: info.LastOffset + 1})
+			}
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	if len(waits) > 0 {
+		wctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
+		defer cancel()
+		for _, w := range waits {
+			if err := w.part.WaitReplicated(wctx, w.next); err != nil {
+				w.rp.ErrorCode = errorCode(err)
+				if req.Version >= 8 {
+					w.rp.ErrorMessage = errorMessage(err)
+				}
+			}
+		}
+	}
+	return resp
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/runnel/runnel/broker/config"
+	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/log"
+	"github.com/runnel/runnel/broker/record"
+	"github.com/runnel/runnel/broker/replica"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// errorCode maps a domain error to its Kafka error code. This is the only
+// place in Runnel where wire error codes meet domain errors.
+func errorCode(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	var ke *kerr.Error
+	for _, m := range errorTable {
+		if errors.Is(err, m.err) {
+			return m.code.Code
+		}
+	}
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	return kerr.UnknownServerError.Code
+}
+
+// errorMessage is the error text for responses that carry one; nil for
+// success.
+func errorMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
+}
+
+var errorTable = []struct {
+	err  error
+	code *kerr.Error
+}{
+	{replica.ErrUnknownTopicOrPartition, kerr.UnknownTopicOrPartition},
+	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
+	{replica.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
+	{replica.ErrFencedLeaderEpoch, kerr.FencedLeaderEpoch},
+	{replica.ErrUnknownLeaderEpoch, kerr.UnknownLeaderEpoch},
+	{replica.ErrTimeout, kerr.RequestTimedOut},
+
+	{log.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	{log.ErrRecordTooLarge, kerr.MessageTooLarge},
+	{log.ErrInvalidRecord, kerr.InvalidRecord},
+	{log.ErrCorruptLog, kerr.KafkaStorageError},
+	{log.ErrClosed, kerr.NotLeaderForPartition},
+
+	{record.ErrBadMagic, kerr.UnsupportedForMessageFormat},
+	{record.ErrCorrupt, kerr.CorruptMessage},
+	{record.ErrTruncated, kerr.CorruptMessage},
+	{record.ErrInvalid, kerr.InvalidRecord},
+
+	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
+	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},
+	{controller.ErrInvalidTopic, kerr.InvalidTopicException},
+	{controller.ErrInvalidPartitions, kerr.InvalidPartitions},
+	{controller.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
+	{controller.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
+	{controller.ErrInvalidConfig, kerr.InvalidConfig},
+	{controller.ErrTopicDeletionDisabled, kerr.TopicDeletionDisabled},
+	{controller.ErrInvalidRequest, kerr.InvalidRequest},
+
+	{config.ErrUnknown, kerr.InvalidConfig},
+	{config.ErrInvalid, kerr.InvalidConfig},
+
+	// Request-level problems found by the handlers themselves.
+	{errInvalidRequest, kerr.InvalidRequest},
+	{errUnknownTopicID, kerr.UnknownTopicID},
+	{errInvalidTopic, kerr.InvalidTopicException},
+	{errPolicy, kerr.PolicyViolation},
+}
+
+var (
+	errInvalidRequest = errors.New("server: invalid request")
+	errUnknownTopicID = errors.New("server: unknown topic id")
+	errInvalidTopic   = errors.New("server: invalid topic")
+	errPolicy         = errors.New("server: policy violation")
+)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/runnel/runnel/broker"
+	"github.com/runnel/runnel/broker/config"
+)
+
+const serverSynopsis = `runnel server [server.properties] [--config FILE] [--override key=value]...
+
+Runs a Runnel node. With no arguments it runs the embedded default: a
+single node with its data in ./runnel-data and Kafka on 127.0.0.1:9092.
+Configuration uses Apache Kafka's server.properties names; --override
+(repeatable) sets one key and wins over the file.`
+
+// runServer runs a broker node until ctx is cancelled (SIGINT/SIGTERM),
+// then shuts down cleanly.
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("server")
+	configPath := fs.String("config", "", "a server.properties `file`")
+	var overrides stringList
+	fs.Var(&overrides, "override", "set one config `key=value` (repeatable)")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		*configPath = args[0]
+		args = args[1:]
+	}
+	if err := parseFlags(fs, args, serverSynopsis, stdout); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	props, err := config.Load(*configPath, overrides)
+	if err != nil {
+		return err
+	}
+	bc, err := config.ParseBroker(props)
+	if err != nil {
+		return err
+	}
+	b, err := broker.New(broker.Config{Broker: bc, Logger: logger})
+	if err != nil {
+		return err
+	}
+	var addrs []string
+	for i, a := range b.Addrs() {
+		addrs = append(addrs, fmt.Sprintf("%s://%s", bc.Listeners[i].Name, a))
+	}
+	logger.Info("runnel started", "node_id", bc.NodeID, "cluster_id", b.ClusterID(),
+		"listeners", strings.Join(addrs, ","), "log_dirs", strings.Join(bc.LogDirs, ","))
+	err = b.Run(ctx)
+	logger.Info("runnel stopped", "err", err)
+	return err
+}

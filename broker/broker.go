@@ -250,6 +250,29 @@ func (b *Broker) Close() error {
 	return b.closeErr
 }
 
+// Abandon stops the node as a killed process stops, for crash tests in one
+// process: connections are cut and background work ends, but nothing is
+// flushed, checkpointed or marked clean, and the logs' files are left to
+// the garbage collector. What was written stays in the page cache, as it
+// does when only the process dies. The data directories are unlocked so
+// that a new node can open them.
+func (b *Broker) Abandon() {
+	b.closeOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		b.srv.Shutdown(ctx)
+		if b.cancel != nil {
+			b.cancel()
+		}
+		b.wg.Wait()
+		for _, f := range b.locks {
+			f.Close()
+		}
+		b.locks = nil
+		b.closeErr = errors.New("broker: abandoned")
+	})
+}
+
 // release closes the logs and unlocks the dirs.
 func (b *Broker) release() error {
 	var errs []error

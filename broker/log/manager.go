@@ -131,6 +131,7 @@ func (m *Manager) Load(configFor func(topic string) (Config, error)) error {
 			return fmt.Errorf("log: read %s: %w", dir, err)
 		}
 		jobs := make(chan string)
+		found := 0
 		for range m.cfg.RecoveryThreadsPerDir {
 			wg.Go(func() {
 				for name := range jobs {
@@ -158,10 +159,11 @@ func (m *Manager) Load(configFor func(topic string) (Config, error)) error {
 				continue
 			}
 			jobs <- name
+			found++
 		}
 		close(jobs)
 		wg.Wait()
-		if !clean {
+		if !clean && found > 0 {
 			m.log.Info("recovered data directory after unclean shutdown", "dir", dir)
 		}
 		// From now on the directory is in use: a crash must recover it.

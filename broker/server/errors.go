@@ -43,6 +43,14 @@ var errorTable = []struct {
 	err  error
 	code *kerr.Error
 }{
+	// The record package's errors come first: the log wraps them in its
+	// own, and the more specific cause decides the code (a bad CRC is
+	// CORRUPT_MESSAGE even though the log calls the batch invalid).
+	{record.ErrBadMagic, kerr.UnsupportedForMessageFormat},
+	{record.ErrCorrupt, kerr.CorruptMessage},
+	{record.ErrTruncated, kerr.CorruptMessage},
+	{record.ErrInvalid, kerr.InvalidRecord},
+
 	{replica.ErrUnknownTopicOrPartition, kerr.UnknownTopicOrPartition},
 	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
 	{replica.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
@@ -55,11 +63,6 @@ var errorTable = []struct {
 	{log.ErrInvalidRecord, kerr.InvalidRecord},
 	{log.ErrCorruptLog, kerr.KafkaStorageError},
 	{log.ErrClosed, kerr.NotLeaderForPartition},
-
-	{record.ErrBadMagic, kerr.UnsupportedForMessageFormat},
-	{record.ErrCorrupt, kerr.CorruptMessage},
-	{record.ErrTruncated, kerr.CorruptMessage},
-	{record.ErrInvalid, kerr.InvalidRecord},
 
 	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
 	{controller.ErrUnknownTopic, kerr.UnknownTopicOrPartition},

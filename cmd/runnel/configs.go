@@ -177,10 +177,10 @@ func entityConfigs(ctx context.Context, adm *kadm.Client, entityType, name strin
 		return nil, err
 	}
 	if len(rcs) != 1 {
-		return nil, fmt.Errorf("describing configs of %s %s: %d resources in the response", singular(entityType), name, len(rcs))
+		return nil, fmt.Errorf("describing configs of %s: %d resources in the response", entityLabel(entityType, name), len(rcs))
 	}
 	if err := topicError(rcs[0].Err, rcs[0].ErrMessage); err != nil {
-		return nil, fmt.Errorf("describing configs of %s %s: %w", singular(entityType), name, err)
+		return nil, fmt.Errorf("describing configs of %s: %w", entityLabel(entityType, name), err)
 	}
 	var out []kadm.Config
 	for _, c := range rcs[0].Configs {
@@ -202,6 +202,15 @@ func dynamicSource(entityType, name string) kmsg.ConfigSource {
 	default:
 		return kmsg.ConfigSourceDynamicBrokerConfig
 	}
+}
+
+// entityLabel names an entity in messages: "topic T", "broker 1", or
+// "the cluster default for brokers" for the empty name.
+func entityLabel(entityType, name string) string {
+	if name == "" {
+		return "the cluster default for " + entityType
+	}
+	return singular(entityType) + " " + name
 }
 
 // singular is Kafka's entity type without its plural s.
@@ -361,7 +370,7 @@ func alterConfigs(ctx context.Context, adm *kadm.Client, o *configsOptions, stdo
 	}
 	for _, r := range resps {
 		if err := topicError(r.Err, r.ErrMessage); err != nil {
-			return fmt.Errorf("altering configs of %s %s: %w", singular(o.entityType), name, err)
+			return fmt.Errorf("altering configs of %s: %w", entityLabel(o.entityType, name), err)
 		}
 	}
 	if name == "" {

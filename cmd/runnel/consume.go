@@ -135,8 +135,12 @@ func runConsume(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		cl.LeaveGroupContext(commitCtx) //nolint:errcheck // leaving is best effort, as on close
 		cancel()
 	}
+	if err != nil {
+		// One line on failure: the count goes into the error.
+		return fmt.Errorf("%w (after %d messages)", err, n)
+	}
 	fmt.Fprintf(stderr, "Processed a total of %d messages\n", n)
-	return err
+	return nil
 }
 
 // validate applies kafka-console-consumer.sh's rules and returns the start
@@ -241,7 +245,7 @@ func consumeLoop(ctx context.Context, cl *kgo.Client, o *consumeOptions, format 
 			case errors.Is(fe.Err, kgo.ErrClientClosed):
 				return n, nil
 			default:
-				return n, fmt.Errorf("consuming topic %s partition %d: %w", fe.Topic, fe.Partition, fe.Err)
+				return n, fetchError(fe)
 			}
 		}
 		if fetches.NumRecords() == 0 && pollCtx.Err() != nil {
@@ -273,4 +277,13 @@ func consumeLoop(ctx context.Context, cl *kgo.Client, o *consumeOptions, format 
 			return n, err
 		}
 	}
+}
+
+// fetchError describes an error from a poll; errors that concern no
+// partition (such as failing to join the group) name none.
+func fetchError(fe kgo.FetchError) error {
+	if fe.Topic == "" {
+		return fmt.Errorf("consuming: %w", fe.Err)
+	}
+	return fmt.Errorf("consuming topic %s partition %d: %w", fe.Topic, fe.Partition, fe.Err)
 }

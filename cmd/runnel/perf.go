@@ -299,7 +299,7 @@ func runPerfConsume(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		for _, fe := range fetches.Errors() {
 			if !errors.Is(fe.Err, context.DeadlineExceeded) && !errors.Is(fe.Err, context.Canceled) {
-				return fmt.Errorf("consuming topic %s partition %d: %w", fe.Topic, fe.Partition, fe.Err)
+				return fetchError(fe)
 			}
 		}
 		if fetches.NumRecords() == 0 && pollCtx.Err() != nil {

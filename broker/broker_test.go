@@ -274,3 +274,12 @@ func TestBadInputIsRejectedAndServerKeepsServing(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// A client with franz-go's defaults (idempotent writes requested) produces
+// too: without InitProducerID in ApiVersions it writes without a producer ID.
+func TestDefaultClientProduces(t *testing.T) {
+	srv := brokertest.Start(t)
+	cl := newClient(t, srv.Addr, kgo.AllowAutoTopicCreation())
+	produced := produce(t, cl, "auto-created", 0, 100)
+	sameRecords(t, produced, consumeAll(t, srv.Addr, "auto-created", 100))
+}

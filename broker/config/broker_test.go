@@ -391,24 +391,35 @@ func TestJavaDouble(t *testing.T) {
 	}
 }
 
-// FuzzParseBroker sets one arbitrary key to an arbitrary value. ParseBroker
-// must not panic, and a failure must be an *Error naming a key.
+// FuzzParseBroker sets one known key (picked by index, so that every
+// validator is reached) or an arbitrary key to an arbitrary value.
+// ParseBroker must not panic, a failure must be an *Error naming a key, and
+// a success must describe every configuration.
 func FuzzParseBroker(f *testing.F) {
-	f.Add("listeners", "PLAINTEXT://[::1]:0,X://h:1")
-	f.Add("controller.quorum.voters", "1@[::1]:9093,2@h:1")
-	f.Add("listener.name.a.b.sasl.jaas.config", "x")
-	f.Add("log.retention.minutes", "-2147483648")
-	f.Add("max.connections.per.ip.overrides", "[::1]:5,h:0")
-	f.Add("advertised.listeners", "PLAINTEXT://:0")
-	f.Fuzz(func(t *testing.T, key, value string) {
+	keys := append(brokerNames(), "listener.name.x.sasl.jaas.config", "listener.name.x.max.connections", "connect.x")
+	index := func(k string) uint16 { return uint16(slices.Index(keys, k)) }
+	f.Add(index("listeners"), "", "PLAINTEXT://[::1]:0,X://h:1")
+	f.Add(index("controller.quorum.voters"), "", "1@[::1]:9093,2@h:1")
+	f.Add(index("advertised.listeners"), "", "PLAINTEXT://:0")
+	f.Add(index("listener.security.protocol.map"), "", "plaintext:plaintext,X:SSL")
+	f.Add(index("log.retention.minutes"), "", "-2147483648")
+	f.Add(index("max.connections.per.ip.overrides"), "", "[::1]:5,h:0")
+	f.Add(index("log.cleaner.min.cleanable.ratio"), "", "0x1p-1")
+	f.Add(uint16(0), "zookeeper.connect", "h:2181")
+	f.Fuzz(func(t *testing.T, pick uint16, key, value string) {
+		if key == "" {
+			key = keys[int(pick)%len(keys)]
+		}
 		b, err := ParseBroker(map[string]string{key: value})
 		if err != nil {
 			var ce *Error
-			if !errors.As(err, &ce) || ce.Key == "" && !errors.Is(err, ErrInvalid) {
+			if !errors.As(err, &ce) || ce.Key == "" {
 				t.Fatalf("ParseBroker(%q=%q): %v", key, value, err)
 			}
 			return
 		}
-		_ = b.Describe()
+		if len(b.Describe()) < len(brokerNames()) {
+			t.Fatal("Describe lost entries")
+		}
 	})
 }

@@ -46,7 +46,7 @@ func (b *Broker) describeBroker(name string) Entry {
 	if e.Sensitive {
 		e.Value, e.Null = "", true
 	}
-	e.Synonyms = b.brokerSynonyms(name, brokerSynonymNames(name), e.Sensitive)
+	e.Synonyms = b.brokerSynonyms(brokerSynonymNames(name), e.Sensitive)
 	// Kafka drops the more specific synonyms before the described name
 	// itself: log.retention.hours does not list log.retention.ms.
 	i := 0
@@ -64,7 +64,7 @@ func (b *Broker) describeBroker(name string) Entry {
 // brokerSynonyms lists, for each source from most to least specific (the
 // properties given, then defaults), the names among names that have a value
 // there. Values are reported as given, not normalised, as Kafka does.
-func (b *Broker) brokerSynonyms(name string, names []string, sensitive bool) []Synonym {
+func (b *Broker) brokerSynonyms(names []string, sensitive bool) []Synonym {
 	var out []Synonym
 	for _, n := range names {
 		if raw, set := b.props[n]; set {
@@ -117,7 +117,7 @@ func DescribeTopic(b *Broker, overrides map[string]string) []Entry {
 		if set {
 			e.Synonyms = append(e.Synonyms, Synonym{Name: name, Value: e.Value, Source: SourceDynamicTopic})
 		}
-		e.Synonyms = append(e.Synonyms, b.brokerSynonyms(name, d.synonyms, false)...)
+		e.Synonyms = append(e.Synonyms, b.brokerSynonyms(d.synonyms, false)...)
 		e.Source = SourceDefault
 		if len(e.Synonyms) > 0 {
 			e.Source = e.Synonyms[0].Source

@@ -168,13 +168,13 @@ func splitHostPort(s string) (string, int, bool) {
 func parseIPOverrides(raw string) (map[string]int32, bool) {
 	m := map[string]int32{}
 	for _, entry := range splitList(strings.TrimSpace(raw)) {
-		host, count, ok := strings.Cut(entry, ":")
-		if i := strings.LastIndexByte(entry, ':'); i > 0 {
-			host, count, ok = entry[:i], entry[i+1:], true
+		i := strings.LastIndexByte(entry, ':')
+		if i <= 0 {
+			return nil, false
 		}
-		n, err := strconv.ParseInt(strings.TrimSpace(count), 10, 32)
-		host = strings.Trim(strings.TrimSpace(host), "[]")
-		if !ok || err != nil || n < 0 || !hostRE.MatchString(host) {
+		host := strings.Trim(strings.TrimSpace(entry[:i]), "[]")
+		n, err := strconv.ParseInt(strings.TrimSpace(entry[i+1:]), 10, 32)
+		if err != nil || n < 0 || !hostRE.MatchString(host) {
 			return nil, false
 		}
 		m[host] = int32(n)

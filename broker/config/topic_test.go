@@ -146,15 +146,22 @@ func TestIsTopicConfig(t *testing.T) {
 	}
 }
 
-// FuzzValidateTopic sets one arbitrary topic override. Validation must not
-// panic, must agree with ResolveTopic, and a failure must name the key.
+// FuzzValidateTopic sets one topic override, picked by index or arbitrary.
+// Validation must not panic, must agree with ResolveTopic, and a failure
+// must name the key.
 func FuzzValidateTopic(f *testing.F) {
-	f.Add("retention.ms", "-1")
-	f.Add("cleanup.policy", " compact , delete ")
-	f.Add("leader.replication.throttled.replicas", "*")
-	f.Add("min.cleanable.dirty.ratio", "0x1p-2")
-	f.Add("message.format.version", "0.10.2-IV0")
-	f.Fuzz(func(t *testing.T, key, value string) {
+	keys := topicNames()
+	index := func(k string) uint16 { return uint16(slices.Index(keys, k)) }
+	f.Add(index("retention.ms"), "", "-1")
+	f.Add(index("cleanup.policy"), "", " compact , delete ")
+	f.Add(index("leader.replication.throttled.replicas"), "", "*")
+	f.Add(index("min.cleanable.dirty.ratio"), "", "0x1p-2")
+	f.Add(index("message.format.version"), "", "0.10.2-IV0")
+	f.Add(uint16(0), "log.retention.ms", "1")
+	f.Fuzz(func(t *testing.T, pick uint16, key, value string) {
+		if key == "" {
+			key = keys[int(pick)%len(keys)]
+		}
 		o := map[string]string{key: value}
 		err := ValidateTopic(o)
 		_, rerr := ResolveTopic(nil, o)
@@ -165,6 +172,8 @@ func FuzzValidateTopic(f *testing.F) {
 		if err != nil && (!errors.As(err, &ce) || ce.Key == "") {
 			t.Fatalf("error %v does not name a key", err)
 		}
-		_ = DescribeTopic(nil, o)
+		if n := len(DescribeTopic(nil, o)); n != len(topicDefs) {
+			t.Fatalf("DescribeTopic returned %d entries", n)
+		}
 	})
 }

@@ -462,11 +462,11 @@ func (b *Broker) derive() error {
 		if d == "" {
 			continue
 		}
-		if c := filepath.Clean(d); seen[c] {
+		c := filepath.Clean(d)
+		if seen[c] {
 			return invalid(key, b.raw(key), "log directory "+d+" is listed twice")
-		} else {
-			seen[c] = true
 		}
+		seen[c] = true
 		b.LogDirs = append(b.LogDirs, d)
 	}
 	if len(b.LogDirs) == 0 {

@@ -36,18 +36,21 @@ type commandFunc func(ctx context.Context, args []string, stdin io.Reader, stdou
 type command struct {
 	run     commandFunc
 	summary string
+	// stopsOnSignal marks a command whose normal end is SIGINT/SIGTERM (a
+	// server): a clean stop then exits 0 instead of 130.
+	stopsOnSignal bool
 }
 
 // commands returns the command table. It is built on each call so that the
 // program keeps no package-level state.
 func commands() map[string]command {
 	return map[string]command{
-		"server":  {withoutStdin(runServer), "run a Runnel node (kafka-server-start)"},
-		"topics":  {runTopics, "create, list, describe, alter or delete topics (kafka-topics)"},
-		"produce": {runProduce, "write lines from standard input to a topic (kafka-console-producer)"},
-		"consume": {runConsume, "print records of a topic (kafka-console-consumer)"},
-		"configs": {runConfigs, "describe or alter topic and broker configs (kafka-configs)"},
-		"perf":    {runPerf, "measure produce or consume throughput and latency (kafka-*-perf-test)"},
+		"server":  {run: withoutStdin(runServer), summary: "run a Runnel node (kafka-server-start)", stopsOnSignal: true},
+		"topics":  {run: runTopics, summary: "create, list, describe, alter or delete topics (kafka-topics)"},
+		"produce": {run: runProduce, summary: "write lines from standard input to a topic (kafka-console-producer)"},
+		"consume": {run: runConsume, summary: "print records of a topic (kafka-console-consumer)"},
+		"configs": {run: runConfigs, summary: "describe or alter topic and broker configs (kafka-configs)"},
+		"perf":    {run: runPerf, summary: "measure produce or consume throughput and latency (kafka-*-perf-test)"},
 	}
 }
 
@@ -92,6 +95,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	err := cmd.run(ctx, args[1:], stdin, stdout, stderr)
+	if err == nil && cmd.stopsOnSignal {
+		return 0
+	}
 	return exitStatus(ctx, name, err, stderr)
 }
 

@@ -92,7 +92,15 @@ func (bb *Builder) Add(r Record) {
 		return
 	}
 
-	b := appendVarint(bb.recs, int32(size))
+	b := bb.recs
+	if need := varintSize(int32(size)) + size; cap(b)-len(b) < need {
+		// Double rather than let append grow by a quarter: a large batch
+		// then costs about twice its size in allocations, not five times.
+		nb := make([]byte, len(b), max(2*cap(b), len(b)+need, 1024))
+		copy(nb, b)
+		b = nb
+	}
+	b = appendVarint(b, int32(size))
 	b = append(b, byte(r.Attributes))
 	b = appendVarlong(b, tsDelta)
 	b = appendVarint(b, int32(delta))

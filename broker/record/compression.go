@@ -43,9 +43,10 @@ const (
 // Java reader rejects a stream asking for a newer reader).
 var xerialHeader = [16]byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1}
 
-// errTooLarge is wrapped (with ErrCorrupt) when records decompress past
-// MaxDecompressedSize.
-var errTooLarge = fmt.Errorf("records decompress to more than %d bytes", MaxDecompressedSize)
+// tooLarge describes records that decompress past limit bytes.
+func tooLarge(limit int) error {
+	return fmt.Errorf("records decompress to more than %d bytes", limit)
+}
 
 // codecSet holds the codec state worth reusing across batches. zstd encoders
 // and decoders are expensive to create and safe for concurrent EncodeAll and
@@ -174,9 +175,14 @@ func appendXerial(dst, src []byte) []byte {
 }
 
 // decompress appends the records of a batch compressed with c to dst
-// (usually dst[:0] of a scratch buffer, or nil), never growing past
-// MaxDecompressedSize. Every error wraps ErrCorrupt.
+// (usually dst[:0] of a scratch buffer, or nil), appending at most
+// MaxDecompressedSize bytes. Every error wraps ErrCorrupt.
 func decompress(c Compression, dst, src []byte) ([]byte, error) {
+	return decompressLimit(c, dst, src, MaxDecompressedSize)
+}
+
+// decompressLimit is decompress with the cap as a parameter.
+func decompressLimit(c Compression, dst, src []byte, limit int) ([]byte, error) {
 	cs := codecs()
 	var (
 		out []byte
@@ -189,18 +195,18 @@ func decompress(c Compression, dst, src []byte) ([]byte, error) {
 		r := cs.gzr.Get().(*gzip.Reader)
 		defer cs.gzr.Put(r)
 		if err = r.Reset(bytes.NewReader(src)); err == nil {
-			out, err = readBounded(dst, r, len(src))
+			out, err = readBounded(dst, r, len(src), limit)
 		}
 	case CompressionSnappy:
-		out, err = decodeSnappy(dst, src)
+		out, err = decodeSnappy(dst, src, limit)
 	case CompressionLZ4:
 		r := cs.lzr.Get().(*lz4.Reader)
 		defer cs.lzr.Put(r)
 		r.Reset(bytes.NewReader(src))
-		out, err = readBounded(dst, r, len(src))
+		out, err = readBounded(dst, r, len(src), limit)
 		r.Reset(nil)
 	case CompressionZstd:
-		out, err = decodeZstd(cs, dst, src)
+		out, err = decodeZstd(cs, dst, src, limit)
 	default:
 		return nil, fmt.Errorf("%w: unknown compression codec %d", ErrCorrupt, c)
 	}
@@ -211,21 +217,21 @@ func decompress(c Compression, dst, src []byte) ([]byte, error) {
 }
 
 // readBounded reads r to its end, appending to dst, and fails once more
-// than MaxDecompressedSize bytes came out. It grows dst by doubling from a
-// guess based on the compressed size, never from a length the stream
-// claims.
-func readBounded(dst []byte, r io.Reader, compressedLen int) ([]byte, error) {
+// than limit bytes came out. It grows dst by doubling from a guess based on
+// the compressed size, never from a length the stream claims.
+func readBounded(dst []byte, r io.Reader, compressedLen, limit int) ([]byte, error) {
+	end := len(dst) + limit // the most dst may hold
 	if cap(dst)-len(dst) < 512 {
-		dst = slices.Grow(dst, min(max(4*compressedLen, 512), MaxDecompressedSize+1))
+		dst = slices.Grow(dst, min(max(4*compressedLen, 512), limit+1))
 	}
 	for {
 		if len(dst) == cap(dst) {
-			dst = slices.Grow(dst, min(cap(dst), MaxDecompressedSize+1-len(dst)))
+			dst = slices.Grow(dst, min(cap(dst), end+1-len(dst)))
 		}
 		n, err := r.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
-		if len(dst) > MaxDecompressedSize {
-			return nil, errTooLarge
+		if len(dst) > end {
+			return nil, tooLarge(limit)
 		}
 		if err == io.EOF {
 			return dst, nil
@@ -236,10 +242,11 @@ func readBounded(dst []byte, r io.Reader, compressedLen int) ([]byte, error) {
 	}
 }
 
-// decodeSnappy decodes xerial-framed or raw snappy.
-func decodeSnappy(dst, src []byte) ([]byte, error) {
+// decodeSnappy decodes xerial-framed or raw snappy, appending at most
+// limit bytes to dst.
+func decodeSnappy(dst, src []byte, limit int) ([]byte, error) {
 	if !bytes.HasPrefix(src, xerialHeader[:8]) {
-		n, err := snappyDecodedLen(len(dst), src)
+		n, err := snappyDecodedLen(0, src, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -261,7 +268,7 @@ func decodeSnappy(dst, src []byte) ([]byte, error) {
 		if uint64(n) > uint64(len(p)) {
 			return nil, fmt.Errorf("xerial block of %d bytes, only %d left", n, len(p))
 		}
-		l, err := snappyDecodedLen(len(dst)+total, p[:n])
+		l, err := snappyDecodedLen(total, p[:n], limit)
 		if err != nil {
 			return nil, err
 		}
@@ -284,8 +291,8 @@ func decodeSnappy(dst, src []byte) ([]byte, error) {
 
 // snappyDecodedLen returns the decoded length a raw snappy block claims,
 // after checking the claim against what snappy can produce from the block
-// and against the room left under MaxDecompressedSize after used bytes.
-func snappyDecodedLen(used int, block []byte) (int, error) {
+// and against the room left under limit after used bytes.
+func snappyDecodedLen(used int, block []byte, limit int) (int, error) {
 	n, err := s2.DecodedLen(block)
 	if err != nil {
 		return 0, err
@@ -293,8 +300,8 @@ func snappyDecodedLen(used int, block []byte) (int, error) {
 	if n > snappyMaxRatio*len(block)+16 {
 		return 0, fmt.Errorf("snappy block of %d bytes claims %d decoded bytes", len(block), n)
 	}
-	if used+n > MaxDecompressedSize {
-		return 0, errTooLarge
+	if used+n > limit {
+		return 0, tooLarge(limit)
 	}
 	return n, nil
 }
@@ -312,11 +319,11 @@ func decodeSnappyBlock(dst, block []byte, n int) ([]byte, error) {
 // the decoder held to that buffer (WithDecodeAllCapLimit), so that nothing
 // is allocated from a claim the input cannot back and nothing grows while
 // decoding.
-func decodeZstd(cs *codecSet, dst, src []byte) ([]byte, error) {
+func decodeZstd(cs *codecSet, dst, src []byte, limit int) ([]byte, error) {
 	if cs.zerr != nil {
 		return nil, cs.zerr
 	}
-	bound, err := zstdBound(src, MaxDecompressedSize-len(dst))
+	bound, err := zstdBound(src, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +335,7 @@ func decodeZstd(cs *codecSet, dst, src []byte) ([]byte, error) {
 // its frame and block headers alone: raw and RLE blocks state their size, a
 // compressed block produces at most 128 KiB, and a frame's declared content
 // size, when smaller, is binding (the decoder fails a frame that outgrows
-// it). Every frame must be complete. A bound above limit is errTooLarge.
+// it). Every frame must be complete. A bound above limit is an error.
 // For real streams the bound exceeds the output by at most a block per
 // frame; for any input it is at most 32768 times its size (the densest
 // block, RLE, is a 3-byte header and 1 byte that expand to 128 KiB).
@@ -381,7 +388,7 @@ func zstdBound(src []byte, limit int) (int, error) {
 				return 0, errors.New("zstd reserved block type")
 			}
 			if frame > uint64(limit) && (!h.HasFCS || h.FrameContentSize > uint64(limit)) {
-				return 0, errTooLarge
+				return 0, tooLarge(limit)
 			}
 		}
 		if h.HasCheckSum {
@@ -394,7 +401,7 @@ func zstdBound(src []byte, limit int) (int, error) {
 			frame = min(frame, h.FrameContentSize)
 		}
 		if total += frame; total > uint64(limit) {
-			return 0, errTooLarge
+			return 0, tooLarge(limit)
 		}
 		src = p
 	}

@@ -24,58 +24,99 @@ func allocated(f func()) uint64 {
 }
 
 func TestDecompressedSizeCapped(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compresses and decompresses 128 MiB per codec")
+	const limit = 1 << 20
+	zeros := make([]byte, limit+1)
+	type body struct {
+		codec Compression
+		data  []byte
 	}
-	zeros := make([]byte, MaxDecompressedSize+1)
-	bodies := map[string][]byte{"raw snappy": s2.EncodeSnappy(nil, zeros)}
+	bodies := map[string]body{"raw snappy": {CompressionSnappy, s2.EncodeSnappy(nil, zeros)}}
 	for _, c := range allCodecs[1:] {
-		body, err := compress(c, nil, zeros)
+		data, err := compress(c, nil, zeros)
 		if err != nil {
 			t.Fatal(err)
 		}
-		bodies[c.String()] = body
+		bodies[c.String()] = body{c, data}
 	}
-	// A streaming zstd writer, as some clients use, does not declare the
-	// content size up front.
+	// A streaming zstd writer, as Java's producer uses, does not declare
+	// the content size up front.
 	var stream bytes.Buffer
 	zw, err := zstd.NewWriter(&stream, zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := zw.Write(zeros); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	zw.Write(zeros)
+	zw.Close()
 	var h zstd.Header
 	if err := h.Decode(stream.Bytes()); err != nil || h.HasFCS {
 		t.Fatalf("streamed zstd frame: header %+v, %v; want no content size", h, err)
 	}
-	bodies["zstd streamed"] = stream.Bytes()
+	bodies["zstd streamed"] = body{CompressionZstd, stream.Bytes()}
 
-	for name, body := range bodies {
+	for name, b := range bodies {
 		t.Run(name, func(t *testing.T) {
-			c := CompressionSnappy
-			if strings.HasPrefix(name, "zstd") {
-				c = CompressionZstd
-			}
-			for _, cc := range allCodecs {
-				if cc.String() == name {
-					c = cc
-				}
-			}
 			var err error
-			n := allocated(func() { _, err = decompress(c, nil, body) })
+			n := allocated(func() { _, err = decompressLimit(b.codec, nil, b.data, limit) })
 			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "more than") {
-				t.Fatalf("decompress of %d bytes past the cap: %v, want ErrCorrupt", len(zeros), err)
+				t.Fatalf("decompress of %d bytes past a %d-byte cap: %v, want ErrCorrupt", len(zeros), limit, err)
 			}
-			t.Logf("%d-byte body: allocated %d bytes", len(body), n)
-			// The output is bounded by the cap, whatever the codec's
-			// growth pattern.
-			if limit := uint64(3 * MaxDecompressedSize); n > limit {
-				t.Fatalf("allocated %d bytes, want at most %d", n, limit)
+			// Whatever the codec's growth pattern, memory stays within a
+			// small multiple of the cap (plus a codec's fixed state).
+			if max := uint64(3*limit + 256<<10); n > max {
+				t.Fatalf("allocated %d bytes, want at most %d", n, max)
+			}
+			// One byte less fits.
+			got, err := decompressLimit(b.codec, nil, b.data, limit+1)
+			if err != nil || len(got) != limit+1 {
+				t.Fatalf("at the cap: %d bytes, %v", len(got), err)
+			}
+		})
+	}
+}
+
+func TestMaxDecompressedSizeEnforced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompresses 128 MiB")
+	}
+	// Gzip members concatenate, so 129 copies of a 1 MiB member are a
+	// 129 MiB stream made cheaply.
+	member, _ := compress(CompressionGzip, nil, make([]byte, 1<<20))
+	var gz []byte
+	for range MaxDecompressedSize>>20 + 1 {
+		gz = append(gz, member...)
+	}
+	// A zstd frame of RLE blocks of 128 KiB each: 4 bytes per block.
+	rleFrame := func(blocks int) []byte {
+		f := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58} // magic, no content size, 2 MiB window
+		for i := range blocks {
+			bh := uint32(128<<10<<3 | 1<<1) // size, RLE
+			if i == blocks-1 {
+				bh |= 1 // last
+			}
+			f = append(f, byte(bh), byte(bh>>8), byte(bh>>16), 'z')
+		}
+		return f
+	}
+	if got, err := decompress(CompressionZstd, nil, rleFrame(3)); err != nil || !bytes.Equal(got, bytes.Repeat([]byte("z"), 3<<17)) {
+		t.Fatalf("hand-made RLE frame: %d bytes, %v", len(got), err)
+	}
+	zs := rleFrame(MaxDecompressedSize>>17 + 1)
+	for _, tc := range []struct {
+		codec Compression
+		body  []byte
+	}{{CompressionGzip, gz}, {CompressionZstd, zs}} {
+		t.Run(tc.codec.String(), func(t *testing.T) {
+			b := rawBatch(t, CompressionNone, 1, 0, nil)
+			b = append(b, tc.body...)
+			binary.BigEndian.PutUint16(b[offAttributes:], uint16(tc.codec))
+			setField32(b, offLength, int32(len(b)-LogOverhead))
+			var err error
+			n := allocated(func() { err = b.Validate() })
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "more than") {
+				t.Fatalf("Validate of a %d-byte batch past the cap: %v, want ErrCorrupt", len(b), err)
+			}
+			if max := uint64(3 * MaxDecompressedSize); n > max {
+				t.Fatalf("allocated %d bytes, want at most %d", n, max)
 			}
 		})
 	}
@@ -178,9 +219,12 @@ func TestSnappyFraming(t *testing.T) {
 func TestLZ4FrameReadableByJava(t *testing.T) {
 	// Kafka's Java reader accepts only LZ4 frame version 1 with
 	// independent blocks; 64 KiB blocks are what the Java producer writes.
-	body, err := compress(CompressionLZ4, nil, bytes.Repeat([]byte("lz4 "), 50000))
-	if err != nil {
-		t.Fatal(err)
+	var body []byte
+	for range 3 { // the writer is pooled: options must survive reuse
+		var err error
+		if body, err = compress(CompressionLZ4, nil, bytes.Repeat([]byte("lz4 "), 50000)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if !bytes.Equal(body[:4], []byte{0x04, 0x22, 0x4d, 0x18}) {
 		t.Fatalf("magic % x", body[:4])

@@ -48,10 +48,10 @@ const minHeaderSize = 2
 // DecodeRecords does not check the CRC: call Validate on bytes that have
 // not been validated yet. Keys, values and header values point into b when
 // the batch is uncompressed and into one buffer per call otherwise; copy
-// them to keep them past a reuse of b. The result needs at most about
-// twenty times the decompressed size (a minimal
-// record or header is a few bytes on the wire and tens of bytes decoded), which is bounded by
-// MaxDecompressedSize.
+// them to keep them past a reuse of b. Memory is bounded by the input: the
+// decompressed records are at most MaxDecompressedSize bytes, and decoding
+// them takes at most about twenty times their size (a minimal record or
+// header is a few bytes on the wire and tens of bytes decoded).
 func (b Batch) DecodeRecords() ([]Record, error) {
 	if err := b.checkShape(); err != nil {
 		return nil, err
@@ -96,8 +96,10 @@ func (b Batch) Validate() error {
 // ErrInvalid (INVALID_RECORD).
 //
 // Checks that depend on topic configuration (timestamps against
-// message.timestamp.*, keys on compacted topics, message.max.bytes) and on
-// producer state (sequence numbers, epochs) belong to the caller.
+// message.timestamp.*, keys on compacted topics, message.max.bytes), the
+// LogAppendTime attribute set by a client (which Kafka answers with
+// INVALID_TIMESTAMP, not INVALID_RECORD) and checks that depend on producer
+// state (sequence numbers, epochs) belong to the caller.
 func (b Batch) ValidateProduced() error {
 	if err := b.ValidateHeader(); err != nil {
 		return err
@@ -150,6 +152,7 @@ func (b Batch) walkRecords(data []byte, out *[]Record) error {
 		prevDelta  = int64(-1)
 		pos        int
 		slab       []Header // headers of several records share one allocation
+		keys       keyCache
 	)
 	for i := range count {
 		if pos == len(data) {
@@ -167,7 +170,7 @@ func (b Batch) walkRecords(data []byte, out *[]Record) error {
 		pos += int(length)
 
 		var r Record
-		p, err := decodeRecord(body, &r, out != nil, &slab)
+		p, err := decodeRecord(body, &r, out != nil, &slab, &keys)
 		if err != nil {
 			return fmt.Errorf("%w: record %d: %s", ErrCorrupt, i, err)
 		}
@@ -203,7 +206,7 @@ func (b Batch) walkRecords(data []byte, out *[]Record) error {
 // r.Timestamp. It fills keys, values and headers only when full is set.
 // It returns how many bytes the fields used. Errors are descriptions for
 // the caller to wrap.
-func decodeRecord(body []byte, r *Record, full bool, slab *[]Header) (int, error) {
+func decodeRecord(body []byte, r *Record, full bool, slab *[]Header, keys *keyCache) (int, error) {
 	if len(body) == 0 {
 		return 0, fmt.Errorf("empty record")
 	}
@@ -266,13 +269,33 @@ func decodeRecord(body []byte, r *Record, full bool, slab *[]Header) (int, error
 		}
 		p = next
 		if full {
-			headers[j] = Header{Key: string(hk), Value: hv}
+			headers[j] = Header{Key: keys.intern(hk), Value: hv}
 		}
 	}
 	if full {
 		r.Key, r.Value, r.Headers = key, value, headers
 	}
 	return p, nil
+}
+
+// keyCache hands out header keys as strings, reusing the string for a key
+// already seen in the batch: the records of a batch tend to carry the same
+// few header keys.
+type keyCache struct {
+	seen [8]string
+	n    int
+}
+
+func (c *keyCache) intern(b []byte) string {
+	for _, s := range c.seen[:min(c.n, len(c.seen))] {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	c.seen[c.n%len(c.seen)] = s
+	c.n++
+	return s
 }
 
 // nullableBytes reads a varint length and that many bytes of body at p; a

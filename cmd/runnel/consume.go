@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,9 @@ type consumeOptions struct {
 	timeoutMs                        int
 	isolation                        string
 	props, consumerProps             stringList
-	consumerConfig                   string
+	consumerConfig, commandConfig    string
+	formatterConfig                  string
+	keyDeserializer, valueDeser      string
 	formatter                        string
 	skipOnError                      bool
 }
@@ -49,12 +52,18 @@ func runConsume(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs.IntVar(&o.partition, "partition", -1, "the partition to consume (default: all partitions)")
 	fs.StringVar(&o.offset, "offset", "latest", "with --partition: the offset to start from, a non-negative number, earliest or latest")
 	fs.BoolVar(&o.fromBeginning, "from-beginning", false, "start from the earliest record when there is no committed offset")
-	fs.IntVar(&o.maxMessages, "max-messages", 0, "exit after printing this many records (default: no limit)")
-	fs.IntVar(&o.timeoutMs, "timeout-ms", 0, "exit when no record arrives for this many ms (default: wait forever)")
+	fs.IntVar(&o.maxMessages, "max-messages", -1, "exit after printing this many records; -1 for no limit")
+	fs.IntVar(&o.timeoutMs, "timeout-ms", -1, "exit when no record arrives for this many ms; -1 to wait forever")
 	fs.StringVar(&o.isolation, "isolation-level", "read_uncommitted", "read_committed or read_uncommitted")
 	fs.Var(&o.props, "property", "formatter property key=value, e.g. print.key=true, print.timestamp=true, key.separator=, (repeatable)")
+	fs.Var(&o.props, "formatter-property", "Kafka 4's spelling of --property")
+	fs.StringVar(&o.formatterConfig, "formatter-config", "", "formatter properties file; --property takes precedence")
+	fs.StringVar(&o.keyDeserializer, "key-deserializer", "", "deserializer class for keys, as the key.deserializer formatter property")
+	fs.StringVar(&o.valueDeser, "value-deserializer", "", "deserializer class for values, as the value.deserializer formatter property")
 	fs.Var(&o.consumerProps, "consumer-property", "consumer config key=value (repeatable)")
+	fs.Var(&o.consumerProps, "command-property", "Kafka 4's spelling of --consumer-property")
 	fs.StringVar(&o.consumerConfig, "consumer.config", "", "consumer config properties file; --consumer-property takes precedence")
+	fs.StringVar(&o.commandConfig, "command-config", "", "Kafka 4's spelling of --consumer.config")
 	fs.StringVar(&o.formatter, "formatter", "kafka.tools.DefaultMessageFormatter", "the record formatter; only the default one is available")
 	fs.BoolVar(&o.skipOnError, "skip-message-on-error", false, "skip a record that cannot be printed instead of stopping")
 	if err := parseFlags(fs, args, consumeSynopsis, stdout); err != nil {
@@ -64,11 +73,31 @@ func runConsume(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	formatProps, err := parseKeyValues("property", o.props)
+	if o.consumerConfig != "" && o.commandConfig != "" {
+		return usagef("options --consumer.config and --command-config cannot be specified together")
+	}
+	if o.commandConfig != "" {
+		o.consumerConfig = o.commandConfig
+	}
+	var formatProps []keyValue
+	if o.formatterConfig != "" {
+		m, err := loadProperties(o.formatterConfig)
+		if err != nil {
+			return err
+		}
+		formatProps = append(formatProps, sortedPairs(m)...)
+	}
+	if o.keyDeserializer != "" {
+		formatProps = append(formatProps, keyValue{"key.deserializer", o.keyDeserializer})
+	}
+	if o.valueDeser != "" {
+		formatProps = append(formatProps, keyValue{"value.deserializer", o.valueDeser})
+	}
+	argProps, err := parseKeyValues("property", o.props)
 	if err != nil {
 		return err
 	}
-	format, err := newRecordFormatter(formatProps)
+	format, err := newRecordFormatter(append(formatProps, argProps...))
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -80,11 +109,23 @@ func runConsume(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	// As kafka-console-consumer.sh: a group named in several places must be
+	// the same, and a group cannot be combined with --partition.
+	if g, ok := props["group.id"]; ok && o.group != "" && g != o.group {
+		return usagef("the group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: '%s', '%s'", o.group, g)
+	}
 	if o.group != "" {
 		props["group.id"] = o.group
 	}
 	group := props["group.id"]
-	if _, ok := props["auto.offset.reset"]; !ok || o.fromBeginning {
+	if group != "" && o.partition >= 0 {
+		return usagef("options group and partition cannot be specified together")
+	}
+	if reset, ok := props["auto.offset.reset"]; ok {
+		if o.fromBeginning && reset != "earliest" {
+			return usagef("can't simultaneously specify --from-beginning and 'auto.offset.reset=%s', please remove one option", reset)
+		}
+	} else {
 		props["auto.offset.reset"] = "latest"
 		if o.fromBeginning {
 			props["auto.offset.reset"] = "earliest"
@@ -168,9 +209,8 @@ func (o *consumeOptions) validate(partitionSet, offsetSet bool) (kgo.Offset, err
 	if partitionSet && o.group != "" {
 		return start, usagef("options group and partition cannot be specified together")
 	}
-	if o.maxMessages < 0 || o.timeoutMs < 0 {
-		return start, usagef("--max-messages and --timeout-ms must not be negative")
-	}
+	// As in Kafka, a negative --max-messages or --timeout-ms means none.
+	o.maxMessages, o.timeoutMs = max(o.maxMessages, 0), max(o.timeoutMs, 0)
 	if !strings.HasSuffix(o.formatter, "DefaultMessageFormatter") {
 		return start, usagef("formatter %s is not available (only kafka.tools.DefaultMessageFormatter)", o.formatter)
 	}
@@ -286,4 +326,11 @@ func fetchError(fe kgo.FetchError) error {
 		return fmt.Errorf("consuming: %w", fe.Err)
 	}
 	return fmt.Errorf("consuming topic %s partition %d: %w", fe.Topic, fe.Partition, fe.Err)
+}
+
+// sortedPairs returns a properties map as pairs in key order.
+func sortedPairs(m map[string]string) []keyValue {
+	out := mapPairs(m)
+	slices.SortFunc(out, func(a, b keyValue) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }

@@ -216,6 +216,10 @@ func TestProduceConsumeErrors(t *testing.T) {
 		{"consume no topic", "", append([]string{"consume"}, bs...), "exactly one of --include/--topic is required", 2},
 		{"consume bad isolation", "", append([]string{"consume", "--topic", "exists", "--isolation-level", "dirty"}, bs...), "isolation level must be", 2},
 		{"consume bad formatter property", "", append([]string{"consume", "--topic", "exists", "--property", "print.keys=true"}, bs...), `unknown formatter property "print.keys"`, 2},
+		{"consume group conflict", "", append([]string{"consume", "--topic", "exists", "--group", "a", "--consumer-property", "group.id=b"}, bs...), "group ids provided in different places", 2},
+		{"consume group property and partition", "", append([]string{"consume", "--topic", "exists", "--partition", "0", "--command-property", "group.id=b"}, bs...), "group and partition cannot be specified together", 2},
+		{"consume reset conflict", "", append([]string{"consume", "--topic", "exists", "--from-beginning", "--consumer-property", "auto.offset.reset=latest"}, bs...), "--from-beginning and 'auto.offset.reset=latest'", 2},
+		{"consume bad deserializer", "", append([]string{"consume", "--topic", "exists", "--value-deserializer", "AvroDeserializer"}, bs...), "unsupported deserializer AvroDeserializer", 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,5 +229,17 @@ func TestProduceConsumeErrors(t *testing.T) {
 				t.Errorf("exit %d, want %d", r.code, tc.code)
 			}
 		})
+	}
+}
+
+func TestConsumeKafka4Spellings(t *testing.T) {
+	c := newCluster(t)
+	c.createTopic("nums", 1)
+	c.produce("nums", "k:7\n", "--property", "parse.key=true", "--property", "key.separator=:")
+	r := c.consume("nums", "--from-beginning", "--max-messages", "-1", "--timeout-ms", "1500",
+		"--formatter-property", "print.key=true", "--formatter-property", "key.separator==",
+		"--command-property", "auto.offset.reset=earliest")
+	if r.stdout != "k=7\n" {
+		t.Fatalf("stdout %q", r.stdout)
 	}
 }

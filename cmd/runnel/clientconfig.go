@@ -135,6 +135,11 @@ func clientOptions(role clientRole, bootstrap string, props map[string]string, s
 		if _, ok := props["compression.type"]; !ok {
 			opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
 		}
+		// Kafka's producer gives up on a record after delivery.timeout.ms
+		// (two minutes); franz-go's default is to retry forever.
+		if _, ok := props["delivery.timeout.ms"]; !ok {
+			opts = append(opts, kgo.RecordDeliveryTimeout(2*time.Minute))
+		}
 		// Kafka's producer may create a topic on first use when the broker
 		// allows it (auto.create.topics.enable).
 		opts = append(opts, kgo.AllowAutoTopicCreation())

@@ -196,6 +196,16 @@ func (p *Partition) AppendInternal(ctx context.Context, records []byte) (log.App
 	return info, p.waitHW(ctx, info.LastOffset+1)
 }
 
+// UpdateFollower records a follower's log end offset, as its fetch from
+// the leader reports it, and advances the high watermark when the ISR has
+// caught up.
+func (p *Partition) UpdateFollower(replicaID int32, leo int64) {
+	p.mu.Lock()
+	p.followerLEO[replicaID] = leo
+	p.mu.Unlock()
+	p.advanceHW()
+}
+
 // advanceHW recomputes the high watermark as the smallest log end offset
 // in the ISR and wakes waiters when it moves.
 func (p *Partition) advanceHW() {

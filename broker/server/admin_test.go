@@ -34,7 +34,7 @@ type testServer struct {
 
 // startServer starts a broker with server.properties overrides given as
 // "key=value" and stops it when the test ends.
-func startServer(t *testing.T, props ...string) testServer {
+func startServer(t testing.TB, props ...string) testServer {
 	t.Helper()
 	dir := t.TempDir()
 	p := map[string]string{
@@ -83,14 +83,14 @@ func (srv testServer) clients(t *testing.T, opts ...kgo.Opt) (*kgo.Client, *kadm
 // rawClient sends requests at exactly the version set on them, which a
 // franz-go client would negotiate away.
 type rawClient struct {
-	t    *testing.T
+	t    testing.TB
 	nc   net.Conn
 	br   *bufio.Reader
 	f    *kmsg.RequestFormatter
 	corr int32
 }
 
-func dialRaw(t *testing.T, addr string) *rawClient {
+func dialRaw(t testing.TB, addr string) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -1381,5 +1381,293 @@ func TestDescribeCluster(t *testing.T) {
 		if resp.ClusterID != "" || len(resp.Brokers) != 0 {
 			t.Errorf("endpoint type %d: a refusal carries cluster data", tc.endpointType)
 		}
+	}
+}
+
+// fuzzBytes turns fuzz input into request fields. Names and values are
+// drawn mostly from small vocabularies of real and near-miss topics and
+// configs, so inputs reach the handlers' checks, and sometimes taken raw.
+type fuzzBytes struct{ b []byte }
+
+func (f *fuzzBytes) byte() byte {
+	if len(f.b) == 0 {
+		return 0
+	}
+	c := f.b[0]
+	f.b = f.b[1:]
+	return c
+}
+
+func (f *fuzzBytes) int32() int32 {
+	switch c := f.byte(); c % 8 {
+	case 0:
+		return -1
+	case 1:
+		return 0
+	case 2:
+		return 1
+	case 3:
+		return int32(binary.BigEndian.Uint32([]byte{f.byte(), f.byte(), f.byte(), f.byte()}))
+	default:
+		return int32(c) - 64
+	}
+}
+
+func (f *fuzzBytes) int64() int64 { return int64(f.int32()) }
+
+func (f *fuzzBytes) count() int { return int(f.byte() % 4) }
+
+func (f *fuzzBytes) pick(vocab ...string) string {
+	c := f.byte()
+	if int(c) < len(vocab) {
+		return vocab[c]
+	}
+	if c%3 == 0 {
+		n := int(f.byte() % 16)
+		out := make([]byte, 0, n)
+		for range n {
+			out = append(out, f.byte())
+		}
+		return string(out)
+	}
+	return vocab[int(c)%len(vocab)]
+}
+
+func (f *fuzzBytes) topic() string {
+	return f.pick("fuzzed", "nope", "", "bad name", "__consumer_offsets", "__cluster_metadata", "fuzzed-2")
+}
+
+func (f *fuzzBytes) configName() string {
+	return f.pick("retention.ms", "cleanup.policy", "segment.bytes", "max.message.bytes", "log.retention.ms", "log.dirs", "no.such.config")
+}
+
+func (f *fuzzBytes) value() *string {
+	if f.byte()%5 == 0 {
+		return nil
+	}
+	v := f.pick("1", "-1", "1000", "compact", "delete,compact", "abc", "", "9223372036854775808")
+	return &v
+}
+
+func (f *fuzzBytes) resource() (kmsg.ConfigResourceType, string) {
+	types := []kmsg.ConfigResourceType{2, 4, 8, 16, 32, 0}
+	typ := types[int(f.byte())%len(types)]
+	if typ == kmsg.ConfigResourceTypeBroker {
+		return typ, f.pick("1", "", "2", "x")
+	}
+	return typ, f.topic()
+}
+
+func (f *fuzzBytes) partitions() []int32 {
+	out := []int32{}
+	for range f.count() {
+		out = append(out, f.int32())
+	}
+	return out
+}
+
+// request builds a request of key from the input. Creations and config
+// changes are validate-only, so inputs cannot fill the disk. It returns
+// the number of results the response must hold (-1: not countable).
+func (f *fuzzBytes) request(key int16) (kmsg.Request, int) {
+	switch key {
+	case 19:
+		r := kmsg.NewPtrCreateTopicsRequest()
+		r.ValidateOnly = true
+		for range f.count() {
+			rt := kmsg.NewCreateTopicsRequestTopic()
+			rt.Topic, rt.NumPartitions, rt.ReplicationFactor = f.topic(), f.int32(), int16(f.int32())
+			for range f.count() {
+				rt.ReplicaAssignment = append(rt.ReplicaAssignment, kmsg.CreateTopicsRequestTopicReplicaAssignment{Partition: f.int32(), Replicas: f.partitions()})
+			}
+			for range f.count() {
+				rt.Configs = append(rt.Configs, kmsg.CreateTopicsRequestTopicConfig{Name: f.configName(), Value: f.value()})
+			}
+			r.Topics = append(r.Topics, rt)
+		}
+		return r, len(r.Topics)
+	case 20:
+		r := kmsg.NewPtrDeleteTopicsRequest()
+		for range f.count() {
+			tp := kmsg.NewDeleteTopicsRequestTopic()
+			switch f.byte() % 3 {
+			case 0:
+				n := f.topic()
+				tp.Topic = &n
+				r.TopicNames = append(r.TopicNames, n)
+			case 1:
+				tp.TopicID = uuid.UUID{f.byte(), f.byte()}
+				r.TopicNames = append(r.TopicNames, "nope")
+			}
+			r.Topics = append(r.Topics, tp)
+		}
+		return r, len(r.Topics)
+	case 21:
+		r := kmsg.NewPtrDeleteRecordsRequest()
+		for range f.count() {
+			rt := kmsg.NewDeleteRecordsRequestTopic()
+			rt.Topic = f.topic()
+			for _, p := range f.partitions() {
+				rt.Partitions = append(rt.Partitions, kmsg.DeleteRecordsRequestTopicPartition{Partition: p, Offset: f.int64()})
+			}
+			r.Topics = append(r.Topics, rt)
+		}
+		return r, len(r.Topics)
+	case 23:
+		r := kmsg.NewPtrOffsetForLeaderEpochRequest()
+		r.ReplicaID = f.int32()
+		for range f.count() {
+			rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
+			rt.Topic = f.topic()
+			for _, p := range f.partitions() {
+				rt.Partitions = append(rt.Partitions, kmsg.OffsetForLeaderEpochRequestTopicPartition{Partition: p, CurrentLeaderEpoch: f.int32(), LeaderEpoch: f.int32()})
+			}
+			r.Topics = append(r.Topics, rt)
+		}
+		return r, len(r.Topics)
+	case 32:
+		r := kmsg.NewPtrDescribeConfigsRequest()
+		r.IncludeSynonyms, r.IncludeDocumentation = f.byte()%2 == 0, f.byte()%2 == 0
+		for range f.count() {
+			rr := kmsg.NewDescribeConfigsRequestResource()
+			rr.ResourceType, rr.ResourceName = f.resource()
+			if f.byte()%2 == 0 {
+				rr.ConfigNames = []string{}
+				for range f.count() {
+					rr.ConfigNames = append(rr.ConfigNames, f.configName())
+				}
+			}
+			r.Resources = append(r.Resources, rr)
+		}
+		return r, len(r.Resources)
+	case 33:
+		r := kmsg.NewPtrAlterConfigsRequest()
+		r.ValidateOnly = true
+		for range f.count() {
+			rr := kmsg.NewAlterConfigsRequestResource()
+			rr.ResourceType, rr.ResourceName = f.resource()
+			for range f.count() {
+				rr.Configs = append(rr.Configs, kmsg.AlterConfigsRequestResourceConfig{Name: f.configName(), Value: f.value()})
+			}
+			r.Resources = append(r.Resources, rr)
+		}
+		return r, len(r.Resources)
+	case 35:
+		r := kmsg.NewPtrDescribeLogDirsRequest()
+		if f.byte()%2 == 0 {
+			r.Topics = []kmsg.DescribeLogDirsRequestTopic{}
+			for range f.count() {
+				r.Topics = append(r.Topics, kmsg.DescribeLogDirsRequestTopic{Topic: f.topic(), Partitions: f.partitions()})
+			}
+		}
+		return r, -1
+	case 37:
+		r := kmsg.NewPtrCreatePartitionsRequest()
+		r.ValidateOnly = true
+		for range f.count() {
+			rt := kmsg.NewCreatePartitionsRequestTopic()
+			rt.Topic, rt.Count = f.topic(), f.int32()
+			if f.byte()%2 == 0 {
+				rt.Assignment = []kmsg.CreatePartitionsRequestTopicAssignment{}
+				for range f.count() {
+					rt.Assignment = append(rt.Assignment, kmsg.CreatePartitionsRequestTopicAssignment{Replicas: f.partitions()})
+				}
+			}
+			r.Topics = append(r.Topics, rt)
+		}
+		return r, len(r.Topics)
+	case 44:
+		r := kmsg.NewPtrIncrementalAlterConfigsRequest()
+		r.ValidateOnly = true
+		for range f.count() {
+			rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+			rr.ResourceType, rr.ResourceName = f.resource()
+			for range f.count() {
+				rr.Configs = append(rr.Configs, kmsg.IncrementalAlterConfigsRequestResourceConfig{
+					Name: f.configName(), Op: kmsg.IncrementalAlterConfigOp(f.byte() % 5), Value: f.value(),
+				})
+			}
+			r.Resources = append(r.Resources, rr)
+		}
+		return r, len(r.Resources)
+	default:
+		r := kmsg.NewPtrDescribeClusterRequest()
+		r.IncludeClusterAuthorizedOperations = f.byte()%2 == 0
+		r.EndpointType = int8(f.byte() % 4)
+		return r, -1
+	}
+}
+
+// results counts the results of a response with one per entry asked.
+func results(resp kmsg.Response) int {
+	switch r := resp.(type) {
+	case *kmsg.CreateTopicsResponse:
+		return len(r.Topics)
+	case *kmsg.DeleteTopicsResponse:
+		return len(r.Topics)
+	case *kmsg.DeleteRecordsResponse:
+		return len(r.Topics)
+	case *kmsg.OffsetForLeaderEpochResponse:
+		return len(r.Topics)
+	case *kmsg.DescribeConfigsResponse:
+		return len(r.Resources)
+	case *kmsg.AlterConfigsResponse:
+		return len(r.Resources)
+	case *kmsg.CreatePartitionsResponse:
+		return len(r.Topics)
+	case *kmsg.IncrementalAlterConfigsResponse:
+		return len(r.Resources)
+	}
+	return -1
+}
+
+// adminVersions are the versions of the admin APIs served, by key.
+var adminVersions = []struct{ key, min, max int16 }{
+	{19, 0, 7}, {20, 0, 6}, {21, 0, 2}, {23, 0, 4}, {32, 0, 4},
+	{33, 0, 2}, {35, 0, 4}, {37, 0, 3}, {44, 0, 1}, {60, 0, 1},
+}
+
+// FuzzAdminRequests sends the admin APIs requests built from the input, at
+// every version, and checks that each is answered with a well-formed
+// response holding one result per entry asked about.
+func FuzzAdminRequests(f *testing.F) {
+	srv := startServer(f)
+	mustCreateTB(f, srv, "fuzzed")
+	c := dialRaw(f, srv.addr)
+	f.Fuzz(func(t *testing.T, which uint8, version int16, input []byte) {
+		av := adminVersions[int(which)%len(adminVersions)]
+		fb := &fuzzBytes{b: input}
+		req, want := fb.request(av.key)
+		v := av.min + int16(uint16(version)%uint16(av.max-av.min+1))
+		req.SetVersion(v)
+		if dt, ok := req.(*kmsg.DeleteTopicsRequest); ok {
+			// Each version carries one of the two lists.
+			if v < 6 {
+				dt.Topics, want = nil, len(dt.TopicNames)
+			} else {
+				dt.TopicNames = nil
+			}
+		}
+		resp, err := c.try(req)
+		if err != nil {
+			t.Fatalf("%s v%d: %v", kmsg.NameForKey(av.key), v, err)
+		}
+		if got := results(resp); got != want {
+			t.Fatalf("%s v%d: %d results for %d entries", kmsg.NameForKey(av.key), v, got, want)
+		}
+	})
+}
+
+// mustCreateTB creates a one-partition topic through a raw request.
+func mustCreateTB(tb testing.TB, srv testServer, topic string) {
+	tb.Helper()
+	c := dialRaw(tb, srv.addr)
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.SetVersion(7)
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
+	req.Topics = append(req.Topics, rt)
+	if resp := do[*kmsg.CreateTopicsResponse](c, req); resp.Topics[0].ErrorCode != 0 {
+		tb.Fatalf("create %s: %s", topic, codeName(resp.Topics[0].ErrorCode))
 	}
 }

@@ -43,6 +43,8 @@ func (l *Log) flushTo(target int64) error {
 		l.flushMu.Lock()
 		l.mu.RLock()
 		rp, failed, closed := l.recoveryPoint, l.failed, l.closed
+		// A truncation may have lowered the log end offset below target.
+		target = min(target, l.leo)
 		l.mu.RUnlock()
 		switch {
 		case rp >= target:

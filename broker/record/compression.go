@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -165,7 +164,7 @@ func appendXerial(dst, src []byte) []byte {
 		n := min(len(src), xerialBlockSize)
 		at := len(dst)
 		dst = append(dst, 0, 0, 0, 0)
-		dst = slices.Grow(dst, s2.MaxEncodedLen(n))
+		dst = grow(dst, s2.MaxEncodedLen(n), true)
 		block := s2.EncodeSnappy(dst[len(dst):cap(dst)], src[:n])
 		binary.BigEndian.PutUint32(dst[at:], uint32(len(block)))
 		dst = dst[:len(dst)+len(block)]
@@ -222,11 +221,11 @@ func decompressLimit(c Compression, dst, src []byte, limit int) ([]byte, error) 
 func readBounded(dst []byte, r io.Reader, compressedLen, limit int) ([]byte, error) {
 	end := len(dst) + limit // the most dst may hold
 	if cap(dst)-len(dst) < 512 {
-		dst = slices.Grow(dst, min(max(4*compressedLen, 512), limit+1))
+		dst = grow(dst, min(max(4*compressedLen, 512), limit+1), false)
 	}
 	for {
 		if len(dst) == cap(dst) {
-			dst = slices.Grow(dst, min(cap(dst), end+1-len(dst)))
+			dst = grow(dst, min(cap(dst), end+1-len(dst)), false)
 		}
 		n, err := r.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
@@ -250,7 +249,7 @@ func decodeSnappy(dst, src []byte, limit int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return decodeSnappyBlock(slices.Grow(dst, n), src, n)
+		return decodeSnappyBlock(grow(dst, n, false), src, n)
 	}
 	if len(src) < len(xerialHeader) {
 		return nil, errors.New("xerial header cut short")
@@ -275,7 +274,7 @@ func decodeSnappy(dst, src []byte, limit int) ([]byte, error) {
 		total += l
 		p = p[n:]
 	}
-	dst = slices.Grow(dst, total)
+	dst = grow(dst, total, false)
 	for len(src) > 0 {
 		n := binary.BigEndian.Uint32(src)
 		block := src[4 : 4+n]
@@ -328,7 +327,7 @@ func decodeZstd(cs *codecSet, dst, src []byte, limit int) ([]byte, error) {
 		return nil, err
 	}
 	// A little slack lets the decoder use its fast copy loops to the end.
-	return cs.zdec.DecodeAll(src, slices.Grow(dst, bound+64))
+	return cs.zdec.DecodeAll(src, grow(dst, bound+64, false))
 }
 
 // zstdBound returns an upper bound on the size src decodes to, read from
@@ -406,6 +405,23 @@ func zstdBound(src []byte, limit int) (int, error) {
 		src = p
 	}
 	return int(total), nil
+}
+
+// grow returns b with room for n more bytes. Unless double is set it
+// allocates exactly that much: the callers that know their final size, or
+// grow in their own doubling steps, should not pay for append's rounding
+// or, under the race detector, for a temporary as large as the growth.
+func grow(b []byte, n int, double bool) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	c := len(b) + n
+	if double {
+		c = max(c, 2*cap(b))
+	}
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
 }
 
 // getScratch returns a reusable buffer for data that does not outlive a

@@ -62,15 +62,19 @@
 // # Compression
 //
 // gzip (RFC 1952, concatenated members allowed), snappy (both the xerial
-// framing Kafka's Java client writes and the raw block librdkafka writes),
-// lz4 (the LZ4 frame format) and zstd are read. The Builder writes gzip,
-// xerial-framed snappy, lz4 frames with independent 64 KiB blocks, and
-// single-frame zstd; see compression.go for why.
+// framing Kafka's Java client writes and the raw block librdkafka and
+// franz-go write), lz4 (the LZ4 frame format) and zstd (one or more frames,
+// with or without a declared content size) are read. The Builder writes
+// gzip, xerial-framed snappy with 32 KiB blocks (what the Java producer
+// writes; every client reads it), lz4 frames with independent 64 KiB blocks
+// (the only kind Kafka's Java reader accepts) and one zstd frame.
 //
 // Decompressing untrusted bytes is bounded: a batch whose records would
-// decompress to more than MaxDecompressedSize bytes is ErrCorrupt, and
-// length claims inside the compressed stream (snappy's decoded length,
-// zstd's frame content size) are checked against what the codec could
-// possibly produce from the input before anything is allocated for them.
-// Record counts and length fields are never trusted for preallocation.
+// decompress to more than MaxDecompressedSize bytes is ErrCorrupt. Sizes
+// claimed inside a compressed stream are checked before anything is
+// allocated for them: a snappy block's decoded length against the most
+// snappy can produce from the block, a zstd stream's size against a bound
+// read from its frame and block headers. Record counts and length fields
+// are never trusted for preallocation, and Validate walks the records
+// without building them.
 package record

@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 const perfSynopsis = "runnel perf produce|consume [flags]"
@@ -263,15 +265,40 @@ func runPerfConsume(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := checkTopicPartition(ctx, mustSeed(bootstrap), topic, -1); err != nil {
 		return err
 	}
+	// Like Kafka's tool, read through a consumer group. A broker without a
+	// group coordinator (no JoinGroup in ApiVersions) cannot run one; when
+	// no group was asked for, read every partition directly instead.
+	consumeOpt := kgo.ConsumeTopics(topic)
+	direct, err := directPartitions(ctx, mustSeed(bootstrap), topic)
+	if err != nil {
+		return err
+	}
+	if direct != nil && group == "" {
+		fmt.Fprintln(stderr, "WARN: the broker has no group coordinator; reading every partition directly, without a group")
+		delete(props, "group.id")
+		at := kgo.NewOffset().AtStart()
+		if fromLatest {
+			at = kgo.NewOffset().AtEnd()
+		}
+		offsets := map[int32]kgo.Offset{}
+		for _, p := range direct {
+			offsets[p] = at
+		}
+		consumeOpt = kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets})
+	}
 
 	start := time.Now()
 	var joined atomic.Int64 // ns after start when partitions were first assigned
-	cl, err := newClient(roleConsumer, bootstrap, "", mapPairs(props), stderr,
-		kgo.ConsumeTopics(topic),
-		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
+	if direct != nil && group == "" {
+		joined.Store(1)
+	}
+	opts := []kgo.Opt{consumeOpt}
+	if joined.Load() == 0 {
+		opts = append(opts, kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
 			joined.CompareAndSwap(0, int64(time.Since(start)))
-		}),
-	)
+		}))
+	}
+	cl, err := newClient(roleConsumer, bootstrap, "", mapPairs(props), stderr, opts...)
 	if err != nil {
 		return err
 	}
@@ -368,4 +395,33 @@ func javaDateLayout(f string) (func(time.Time) string, error) {
 	return func(t time.Time) string {
 		return strings.ReplaceAll(t.Format(layout), millis, fmt.Sprintf("%03d", t.Nanosecond()/1e6))
 	}, nil
+}
+
+// directPartitions returns the topic's partitions when the broker cannot
+// run consumer groups (it does not advertise JoinGroup), and nil when it
+// can.
+func directPartitions(ctx context.Context, opts []kgo.Opt, topic string) ([]int32, error) {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	versions, err := adm.ApiVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range versions {
+		if v.Err != nil {
+			return nil, v.Err
+		}
+		if _, _, ok := v.KeyVersions(kmsg.JoinGroup.Int16()); ok {
+			return nil, nil
+		}
+	}
+	md, err := adm.Metadata(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	return md.Topics[topic].Partitions.Numbers(), nil
 }

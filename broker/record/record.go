@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Record is one decoded record. Offset and Timestamp are absolute (base +
@@ -64,6 +65,12 @@ func (b Batch) DecodeRecords() ([]Record, error) {
 		var err error
 		if data, err = decompress(c, nil, data); err != nil {
 			return nil, err
+		}
+		// The records will pin this buffer: do not let them pin much
+		// more than they use (a zstd frame without a content size is
+		// decoded into room for whole blocks).
+		if cap(data) > 2*len(data)+4096 {
+			data = slices.Clone(data)
 		}
 	}
 	// recordCount is a claim: preallocate no more than the bytes can hold.

@@ -74,6 +74,10 @@ func newPartition(topic string, id uuid.UUID, index, nodeID int32, l *log.Log) *
 		followerLEO: map[int32]int64{},
 		watchers:    map[*Watcher]struct{}{},
 		minISR:      1,
+		// No leadership yet: the first update always counts as new, even
+		// for node 0 at epoch 0.
+		leader:      -1,
+		leaderEpoch: -1,
 	}
 	p.hw = min(l.HighWatermark(), l.LogEndOffset())
 	return p

@@ -190,3 +190,19 @@ func TestWatcherWakesOnNewData(t *testing.T) {
 		t.Fatal("not woken by an append")
 	}
 }
+
+// Node 0 leading at epoch 0 still records the epoch in the log's cache.
+func TestEpochAssignedForNodeZero(t *testing.T) {
+	logs := &testLogs{t: t, dir: t.TempDir(), logs: map[TopicPartition]*log.Log{}}
+	m := NewManager(ManagerConfig{NodeID: 0, Logs: logs})
+	if err := m.Apply(image(t, map[string][]metadata.Partition{"t": {{Replicas: []int32{0}, ISR: []int32{0}, Leader: 0}}})); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Get("t", 0)
+	if e, ok := p.Log().LatestEpoch(); !ok || e != 0 {
+		t.Fatalf("latest epoch %d (%v), want 0", e, ok)
+	}
+	if !p.IsLeader() {
+		t.Fatal("node 0 does not lead")
+	}
+}

@@ -62,6 +62,7 @@ var errorTable = []struct {
 	{log.ErrRecordTooLarge, kerr.MessageTooLarge},
 	{log.ErrInvalidRecord, kerr.InvalidRecord},
 	{log.ErrCorruptLog, kerr.KafkaStorageError},
+	{log.ErrStorage, kerr.KafkaStorageError},
 	{log.ErrClosed, kerr.NotLeaderForPartition},
 
 	{controller.ErrTopicExists, kerr.TopicAlreadyExists},

@@ -98,7 +98,10 @@ def code_name(code):
 
 
 def admin_client():
-    return AdminClient({"bootstrap.servers": BOOTSTRAP})
+    # The admin handle is a librdkafka producer, which asks for
+    # auto-creation in its metadata requests by default; it refreshes the
+    # topics it has looked up, so a deleted topic would come back.
+    return AdminClient({"bootstrap.servers": BOOTSTRAP, "allow.auto.create.topics": False})
 
 
 def topic_meta(admin, topic):
@@ -219,7 +222,9 @@ def admin_create_partitions(st):
     expect(code == KafkaError.INVALID_PARTITIONS, "shrink to 2 partitions: %s, want INVALID_PARTITIONS",
            code_name(code))
     delivered = []
-    p = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all"})
+    # No auto-creation from this producer: its metadata refreshes must not
+    # bring the topic back after admin_delete removes it.
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "allow.auto.create.topics": False})
     p.produce(st.topic, b"to the new partition", b"k", partition=5,
               on_delivery=lambda err, msg: delivered.append((err, msg.partition(), msg.offset())))
     expect(p.flush(TIMEOUT) == 0, "record to partition 5 not delivered")

@@ -25,7 +25,7 @@ noauto_pid=""
 
 # kc runs kcat against the main server with a bounded run time.
 kc() {
-	timeout 60 kcat -b "$B" -m 10 "$@"
+	timeout 20 kcat -b "$B" -m 10 "$@"
 }
 
 # check NAME FUNCTION runs one check; the function prints why it failed.

@@ -144,6 +144,7 @@ type faultFS struct {
 	shortWrite  bool
 	// syncGate, when set, makes each .log fsync wait for a value.
 	syncGate chan struct{}
+	synced   *syncedFiles
 }
 
 func newFaultFS() *faultFS { return &faultFS{FS: OS()} }
@@ -153,6 +154,18 @@ func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 	if err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	if s := f.synced; s != nil && filepath.Ext(name) == logExt {
+		s.mu.Lock()
+		if _, ok := s.size[name]; !ok || flag&os.O_TRUNC != 0 {
+			s.size[name] = 0
+			if fi, err := file.Stat(); err == nil && flag&os.O_TRUNC == 0 {
+				s.size[name] = fi.Size() // existed before: durable
+			}
+		}
+		s.mu.Unlock()
+	}
+	f.mu.Unlock()
 	return &faultFile{File: file, fs: f, name: name}, nil
 }
 
@@ -194,7 +207,7 @@ func (f *faultFile) Sync() error {
 	if isLog {
 		f.fs.logSyncs++
 	}
-	gate := f.fs.syncGate
+	gate, synced := f.fs.syncGate, f.fs.synced
 	f.fs.mu.Unlock()
 	if isLog && gate != nil {
 		<-gate
@@ -202,11 +215,58 @@ func (f *faultFile) Sync() error {
 	if fail {
 		return errInjected
 	}
-	return f.File.Sync()
+	var size int64 = -1
+	if fi, err := f.File.Stat(); err == nil {
+		size = fi.Size()
+	}
+	if err := f.File.Sync(); err != nil {
+		return err
+	}
+	if isLog && synced != nil && size >= 0 {
+		synced.mu.Lock()
+		synced.size[f.name] = size
+		synced.mu.Unlock()
+	}
+	return nil
 }
 
 func (f *faultFS) counts() (writes, syncs, logSyncs int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.writes, f.syncs, f.logSyncs
+}
+
+// syncedFiles records, per .log file, the size at its last fsync, so that
+// crash can drop what was never made durable.
+type syncedFiles struct {
+	mu   sync.Mutex
+	size map[string]int64
+}
+
+// trackSyncs makes f remember the synced size of every .log file.
+func (f *faultFS) trackSyncs() *syncedFiles {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.synced = &syncedFiles{size: map[string]int64{}}
+	return f.synced
+}
+
+// crash cuts every tracked .log file that still exists back to the size it
+// had at its last fsync (0 if never synced): the worst an OS crash can do
+// to file contents.
+func (s *syncedFiles) crash(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, size := range s.size {
+		fi, err := os.Stat(name)
+		if err != nil {
+			continue
+		}
+		if fi.Size() > size {
+			if err := os.Truncate(name, size); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }

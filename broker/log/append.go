@@ -30,6 +30,7 @@ const (
 	OriginCoordinator
 )
 
+// String names the origin in messages.
 func (o Origin) String() string {
 	switch o {
 	case OriginClient:
@@ -45,7 +46,9 @@ func (o Origin) String() string {
 // AppendOptions qualify one Append.
 type AppendOptions struct {
 	Origin Origin
-	// LeaderEpoch is stamped into every batch (not for replication).
+	// LeaderEpoch is stamped into every batch as its partitionLeaderEpoch
+	// and recorded in the leader-epoch cache (not for replication, whose
+	// batches keep the leader's). The leader passes its current epoch.
 	LeaderEpoch int32
 	// Now is the append time (LogAppendTime, segment.ms); zero means
 	// time.Now().

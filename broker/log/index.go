@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Index entry sizes, as in Kafka's .index and .timeindex files.
@@ -37,7 +38,7 @@ var errCorruptIndex = errors.New("log: corrupt index")
 // replaces it, so a lookup can keep using a slice it captured.
 type index struct {
 	fs        FS
-	path      string
+	name      atomic.Value // string: the file's path, changed by rename
 	base      int64
 	entrySize int
 
@@ -50,12 +51,17 @@ type index struct {
 }
 
 func newIndex(fs FS, path string, base int64, entrySize int) *index {
-	return &index{fs: fs, path: path, base: base, entrySize: entrySize}
+	x := &index{fs: fs, base: base, entrySize: entrySize}
+	x.name.Store(path)
+	return x
 }
+
+// path is the index file's current path.
+func (x *index) path() string { return x.name.Load().(string) }
 
 // create starts an empty resident index, replacing any file at path.
 func (x *index) create() error {
-	f, err := x.fs.OpenFile(x.path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := x.fs.OpenFile(x.path(), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -69,9 +75,9 @@ func (x *index) create() error {
 // when resident. A missing file or a size that is not a whole number of
 // entries is errCorruptIndex.
 func (x *index) open(resident bool) error {
-	f, err := x.fs.OpenFile(x.path, os.O_RDWR, 0)
+	f, err := x.fs.OpenFile(x.path(), os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%w: %s is missing", errCorruptIndex, x.path)
+		return fmt.Errorf("%w: %s is missing", errCorruptIndex, x.path())
 	}
 	if err != nil {
 		return err
@@ -84,7 +90,7 @@ func (x *index) open(resident bool) error {
 	size := fi.Size()
 	if size%int64(x.entrySize) != 0 {
 		f.Close()
-		return fmt.Errorf("%w: %s is %d bytes, not a multiple of %d", errCorruptIndex, x.path, size, x.entrySize)
+		return fmt.Errorf("%w: %s is %d bytes, not a multiple of %d", errCorruptIndex, x.path(), size, x.entrySize)
 	}
 	var buf []byte
 	if resident {
@@ -140,10 +146,10 @@ func (v indexView) entry(i int, scratch []byte) ([]byte, error) {
 		return v.buf[i*es : (i+1)*es], nil
 	}
 	if v.file == nil {
-		return nil, fmt.Errorf("%w: %s is not open", ErrCorruptLog, v.x.path)
+		return nil, fmt.Errorf("%w: %s is not open", ErrCorruptLog, v.x.path())
 	}
 	if _, err := v.file.ReadAt(scratch[:es], int64(i*es)); err != nil {
-		return nil, fmt.Errorf("%w: reading %s entry %d: %w", ErrStorage, v.x.path, i, err)
+		return nil, fmt.Errorf("%w: reading %s entry %d: %w", ErrStorage, v.x.path(), i, err)
 	}
 	return scratch[:es], nil
 }
@@ -221,7 +227,7 @@ func (x *index) persist() error {
 		return nil
 	}
 	if _, err := f.WriteAt(data, int64(from*x.entrySize)); err != nil {
-		return fmt.Errorf("%w: writing %s: %w", ErrStorage, x.path, err)
+		return fmt.Errorf("%w: writing %s: %w", ErrStorage, x.path(), err)
 	}
 	x.mu.Lock()
 	x.persisted = to
@@ -248,7 +254,7 @@ func (x *index) truncate(k int) error {
 	x.mu.Unlock()
 	if cut && f != nil {
 		if err := f.Truncate(int64(k * x.entrySize)); err != nil {
-			return fmt.Errorf("%w: truncating %s: %w", ErrStorage, x.path, err)
+			return fmt.Errorf("%w: truncating %s: %w", ErrStorage, x.path(), err)
 		}
 	}
 	return nil
@@ -268,7 +274,7 @@ func (x *index) activate() error {
 	}
 	buf := make([]byte, n*x.entrySize)
 	if _, err := f.ReadAt(buf, 0); err != nil && !(err == io.EOF && n == 0) {
-		return fmt.Errorf("%w: reading %s: %w", ErrStorage, x.path, err)
+		return fmt.Errorf("%w: reading %s: %w", ErrStorage, x.path(), err)
 	}
 	x.mu.Lock()
 	x.buf, x.resident = buf, true
@@ -295,7 +301,7 @@ func (x *index) sync() error {
 		return nil
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("%w: fsync %s: %w", ErrStorage, x.path, err)
+		return fmt.Errorf("%w: fsync %s: %w", ErrStorage, x.path(), err)
 	}
 	return nil
 }
@@ -314,10 +320,10 @@ func (x *index) close() error {
 
 // rename moves the file to path; an open file stays usable.
 func (x *index) rename(path string) error {
-	if err := x.fs.Rename(x.path, path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := x.fs.Rename(x.path(), path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	x.path = path
+	x.name.Store(path)
 	return nil
 }
 

@@ -977,3 +977,71 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("directory still there: %v", err)
 	}
 }
+
+// TestConcurrentRetentionAndRead reads from the start of the log while
+// appends roll segments and DeleteRecordsBefore and retention delete them:
+// a read either fails with ErrOffsetOutOfRange (the start moved) or
+// returns whole, valid batches.
+func TestConcurrentRetentionAndRead(t *testing.T) {
+	l := mustOpen(t, t.TempDir(), Config{SegmentBytes: 2000, RetentionBytes: 6000, RetentionMs: Unlimited}, OpenOptions{})
+	defer l.Close()
+	mustAppend(t, l, batch(t, 5, 20, 0))
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(done)
+		for i := range 300 {
+			if _, err := l.Append(batch(t, 5, 20, 0), AppendOptions{}); err != nil {
+				t.Error(err)
+				return
+			}
+			l.SetHighWatermark(l.LogEndOffset())
+			if i%7 == 0 {
+				if err := l.DeleteRecordsBefore(l.LogStartOffset() + 3); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			if _, err := l.ApplyRetention(time.Now()); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				res, err := l.Read(l.LogStartOffset(), 4000, math.MaxInt64, true)
+				if errors.Is(err, ErrOffsetOutOfRange) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				buf, err := res.ReadInto(nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for len(buf) > 0 {
+					b, rest, err := record.Next(buf)
+					if err != nil || b.ValidateHeader() != nil {
+						t.Errorf("read returned a damaged batch: %v", err)
+						return
+					}
+					buf = rest
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if l.Size() > 6000+2000 {
+		t.Fatalf("Size %d: retention.bytes not applied", l.Size())
+	}
+}

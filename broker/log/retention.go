@@ -28,6 +28,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 		return nil
 	}
 	l.logStart = offset
+	l.recoveryPoint = max(l.recoveryPoint, offset) // as Kafka: nothing below the start needs recovery
 	changed := l.epochs.truncateFromStart(offset)
 	segs := l.segments
 	l.mu.Unlock()

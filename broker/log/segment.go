@@ -81,7 +81,7 @@ type segment struct {
 	fs     FS
 	dir    string
 	base   int64
-	suffix string
+	suffix atomic.Value // string: "", .cleaned, .swap or .deleted; changed by renameSuffix
 
 	log     File
 	size    atomic.Int64
@@ -110,7 +110,8 @@ type segment struct {
 }
 
 func newSegment(fs FS, dir string, base int64, suffix string, cfg *Config) *segment {
-	s := &segment{fs: fs, dir: dir, base: base, suffix: suffix, next: base, maxTs: -1, maxTsOffset: base}
+	s := &segment{fs: fs, dir: dir, base: base, next: base, maxTs: -1, maxTsOffset: base}
+	s.suffix.Store(suffix)
 	s.offIdx = newIndex(fs, s.path(indexExt), base, offsetEntrySize)
 	s.timeIdx = newIndex(fs, s.path(timeIndexExt), base, timeEntrySize)
 	s.interval = int64(cfg.IndexIntervalBytes)
@@ -123,7 +124,7 @@ func newSegment(fs FS, dir string, base int64, suffix string, cfg *Config) *segm
 }
 
 func (s *segment) path(ext string) string {
-	return filepath.Join(s.dir, segmentFileName(s.base, ext, s.suffix))
+	return filepath.Join(s.dir, segmentFileName(s.base, ext, s.suffix.Load().(string)))
 }
 
 // createSegment creates an empty segment (replacing stale files of the same
@@ -213,7 +214,7 @@ func (s *segment) openIndexes(resident bool) error {
 	if _, pos, ok, err := s.offIdx.lastOffsetEntry(); err != nil {
 		return err
 	} else if ok && pos >= s.size.Load() {
-		return fmt.Errorf("%w: %s points at position %d past the %d-byte log", errCorruptIndex, s.offIdx.path, pos, s.size.Load())
+		return fmt.Errorf("%w: %s points at position %d past the %d-byte log", errCorruptIndex, s.offIdx.path(), pos, s.size.Load())
 	}
 	ts, off, err := s.timeIdx.lastTimeEntry()
 	if err != nil {
@@ -664,7 +665,7 @@ func (s *segment) renameSuffix(suffix string) error {
 			}
 		}
 	}
-	s.suffix = suffix
+	s.suffix.Store(suffix)
 	return nil
 }
 

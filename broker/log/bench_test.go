@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/runnel/runnel/broker/record"
 )
@@ -46,7 +47,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 				if i%4096 == 4095 {
 					l.SetHighWatermark(l.LogEndOffset())
-					if _, err := l.ApplyRetention(l.lastFlush); err != nil {
+					if _, err := l.ApplyRetention(time.Now()); err != nil {
 						b.Fatal(err)
 					}
 				}

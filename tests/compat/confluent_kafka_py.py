@@ -389,6 +389,112 @@ def times_and_watermarks():
         c.close()
 
 
+# ---- topic configs the broker enforces on produce ----
+
+
+def produce_one(topic, key, value, **conf):
+    """Produces one record with retries off, so that a broker error comes
+    back as it is, and returns (error code or None, message)."""
+    got = []
+    c = {
+        "bootstrap.servers": BOOTSTRAP,
+        "acks": "all",
+        "retries": 0,
+        "message.timeout.ms": 10000,
+        "message.max.bytes": 4000000,  # let the broker, not the client, judge sizes
+        "allow.auto.create.topics": False,
+    }
+    c.update(conf)
+    p = Producer(c)
+    p.produce(topic, value, key, partition=0, on_delivery=lambda err, msg: got.append((err, msg)))
+    expect(p.flush(TIMEOUT) == 0, "record to %s not reported within %.0fs", topic, TIMEOUT)
+    expect(len(got) == 1, "want one delivery report, got %d", len(got))
+    err, msg = got[0]
+    return (None if err is None else err.code()), msg
+
+
+def enforce_min_insync():
+    admin = admin_client()
+    topic = "ck-minisr-" + RUN
+    create_topic(admin, topic, 1, {"min.insync.replicas": "2"})
+    code, _ = produce_one(topic, b"k", b"acks=all")
+    expect(code == KafkaError.NOT_ENOUGH_REPLICAS,
+           "acks=all with ISR 1 < min.insync.replicas 2: %s, want NOT_ENOUGH_REPLICAS", code_name(code))
+    code, msg = produce_one(topic, b"k", b"acks=1", acks="1")
+    expect(code is None, "acks=1 with ISR 1 < min.insync.replicas 2: %s, want success", code_name(code))
+    expect(msg.offset() == 0, "acks=1 record at offset %d, want 0 (the refused one must not be stored)", msg.offset())
+
+
+def enforce_max_message_bytes():
+    admin = admin_client()
+    topic = "ck-maxmsg-" + RUN
+    create_topic(admin, topic, 1, {"max.message.bytes": "500000"})
+    code, _ = produce_one(topic, b"big", b"x" * 600000)
+    expect(code == KafkaError.MSG_SIZE_TOO_LARGE,
+           "600 kB record, topic max.message.bytes 500000: %s, want MSG_SIZE_TOO_LARGE", code_name(code))
+    code, msg = produce_one(topic, b"small", b"x" * 400000)
+    expect(code is None, "400 kB record, topic max.message.bytes 500000: %s", code_name(code))
+    expect(msg.offset() == 0, "accepted record at offset %d, want 0", msg.offset())
+    # The broker default, message.max.bytes 1048588, applies elsewhere.
+    other = "ck-maxdefault-" + RUN
+    create_topic(admin, other, 1)
+    code, _ = produce_one(other, b"big", b"x" * 1500000)
+    expect(code == KafkaError.MSG_SIZE_TOO_LARGE,
+           "1.5 MB record, default message.max.bytes: %s, want MSG_SIZE_TOO_LARGE", code_name(code))
+
+
+def enforce_compact_keys():
+    admin = admin_client()
+    topic = "ck-compact-" + RUN
+    create_topic(admin, topic, 1, {"cleanup.policy": "compact"})
+    code, _ = produce_one(topic, None, b"no key")
+    expect(code == KafkaError.INVALID_RECORD,
+           "record without a key on a compacted topic: %s, want INVALID_RECORD", code_name(code))
+    code, msg = produce_one(topic, b"k", b"keyed")
+    expect(code is None, "keyed record on a compacted topic: %s", code_name(code))
+    expect(msg.offset() == 0, "keyed record at offset %d, want 0", msg.offset())
+
+
+def log_append_time():
+    admin = admin_client()
+    topic = "ck-logappend-" + RUN
+    create_topic(admin, topic, 1, {"message.timestamp.type": "LogAppendTime"})
+    old = (int(time.time()) - 86400) * 1000
+    before = int(time.time() * 1000)
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "compression.type": "lz4", "linger.ms": 5})
+    reports = []
+    for i in range(5):
+        p.produce(topic, b"v%d" % i, b"k%d" % i, partition=0, timestamp=old + i,
+                  on_delivery=lambda err, msg: reports.append((err, msg.timestamp())))
+    expect(p.flush(TIMEOUT) == 0, "records not delivered")
+    after = int(time.time() * 1000)
+    for err, (ttype, ts) in reports:
+        expect(err is None, "delivery error %s", err)
+        expect(ttype == 2 and before - 1000 <= ts <= after + 1000,
+               "delivery report timestamp (%d, %d), want LogAppendTime (2) between %d and %d", ttype, ts, before, after)
+    c = new_consumer()
+    try:
+        c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        got = []
+        deadline = time.monotonic() + TIMEOUT
+        while len(got) < 5 and time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is None or msg.error():
+                continue
+            got.append(msg.timestamp())
+        expect(len(got) == 5, "read %d records, want 5", len(got))
+        for ttype, ts in got:
+            expect(ttype == 2 and before - 1000 <= ts <= after + 1000,
+                   "read timestamp (%d, %d), want LogAppendTime (2) between %d and %d", ttype, ts, before, after)
+        # Offsets by time use the broker's timestamps, not the producer's.
+        res = c.offsets_for_times([TopicPartition(topic, 0, old)], timeout=10)
+        expect(res[0].offset == 0, "offsets_for_times(producer time) = %d, want 0", res[0].offset)
+        res = c.offsets_for_times([TopicPartition(topic, 0, after + 60000)], timeout=10)
+        expect(res[0].offset == -1, "offsets_for_times(a minute after) = %d, want -1", res[0].offset)
+    finally:
+        c.close()
+
+
 def main():
     st = AdminState()
     check("admin: create_topics validate_only creates nothing", admin_validate_only, st)
@@ -408,6 +514,10 @@ def main():
         check("consumer assign reads compression=%s exactly once, in order" % codec,
               consume_codec, topic, delivered)
     check("offsets_for_times and get_watermark_offsets", times_and_watermarks)
+    check("min.insync.replicas=2: acks=all refused, acks=1 accepted", enforce_min_insync)
+    check("max.message.bytes (topic) and message.max.bytes (broker) refuse large records", enforce_max_message_bytes)
+    check("cleanup.policy=compact refuses records without a key", enforce_compact_keys)
+    check("message.timestamp.type=LogAppendTime: broker timestamps", log_append_time)
     if failures:
         print("confluent-kafka: %d check(s) failed" % len(failures))
         sys.exit(1)

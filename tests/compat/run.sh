@@ -60,16 +60,20 @@ command -v go >/dev/null 2>&1 || compat_die "go is not on PATH"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/runnel-compat.XXXXXX")
 server_pid=""
 server_log="$tmp/server.log"
+restart_log="$tmp/server-restart.log"
 log_shown=0
 
 show_server_log() {
 	[ "$log_shown" = 0 ] || return 0
 	log_shown=1
-	if [ -s "$server_log" ]; then
-		echo "---- runnel server log (last 300 lines of $server_log)"
-		tail -n 300 "$server_log"
-		echo "----"
-	fi
+	local log
+	for log in "$server_log" "$restart_log"; do
+		if [ -s "$log" ]; then
+			echo "---- runnel server log (last 300 lines of $log)"
+			tail -n 300 "$log"
+			echo "----"
+		fi
+	done
 }
 
 cleanup() {
@@ -80,7 +84,7 @@ cleanup() {
 	fi
 	[ "$status" = 0 ] || show_server_log
 	if [ -n "${COMPAT_KEEP:-}" ]; then
-		echo "compat: kept $tmp"
+		echo "compat: kept $tmp" >&2
 	else
 		rm -rf "$tmp"
 	fi
@@ -95,7 +99,11 @@ else
 	echo "compat: building runnel"
 	build_flags=()
 	[ -n "${COMPAT_RACE:-}" ] && build_flags+=(-race)
-	go build "${build_flags[@]}" -o "$tmp/runnel" ./cmd/runnel
+	if ! go build "${build_flags[@]}" -o "$tmp/runnel" ./cmd/runnel; then
+		echo "FAIL build"
+		echo "compat: 0 passed, 1 failed"
+		exit 1
+	fi
 fi
 
 port=$(compat_free_port)
@@ -158,12 +166,85 @@ run_driver kafka-python 300 "$compat_python" "$here/kafka_python.py"
 run_driver confluent-kafka 300 "$compat_python" "$here/confluent_kafka_py.py"
 run_driver kgo 720 bash "$here/kgo.sh"
 
-# The server must still be up after every client and stop cleanly on
-# SIGTERM.
-stop_status=0
-compat_stop_server "$server_pid" "$server_log" 30 || stop_status=$?
+# layout FILE writes every partition of every topic with its leader,
+# replicas, ISR and high watermark, one sorted line each.
+layout() {
+	local md args=() topic part
+	md=$(timeout 30 kcat -b "$bootstrap" -m 10 -L -J) || { echo "kcat -L failed" >&2; return 1; }
+	# shellcheck disable=SC2016
+	local prog='
+import json, sys
+md = json.load(sys.stdin)
+for t in md["topics"]:
+    for p in t["partitions"]:
+        print("%s %d %d %s %s" % (t["topic"], p["partition"], p["leader"],
+              sorted(r["id"] for r in p["replicas"]), sorted(r["id"] for r in p["isrs"])))
+'
+	"$compat_python" -c "$prog" <<<"$md" | sort >"$1.parts"
+	while read -r topic part _; do
+		args+=(-t "$topic:$part:-1")
+	done <"$1.parts"
+	if [ "${#args[@]}" -gt 0 ]; then
+		timeout 60 kcat -b "$bootstrap" -m 10 -Q "${args[@]}" | sort >"$1.hw" ||
+			{ echo "kcat -Q failed" >&2; return 1; }
+	else
+		: >"$1.hw"
+	fi
+	cat "$1.parts" "$1.hw" >"$1"
+}
+
+# A clean restart on the same data keeps every topic, partition and
+# acknowledged offset: the layout and high watermarks taken before the
+# shutdown must be the same after it, and the records of one topic byte
+# for byte.
+restart_check() {
+	local before="$tmp/layout.before" after="$tmp/layout.after"
+	local topic=compat-restart
+	awk 'BEGIN { for (i = 1; i <= 300; i++) printf "k%d:restart value %d\n", i % 17, i }' |
+		timeout 30 kcat -b "$bootstrap" -m 10 -P -t "$topic" -K: -X acks=all ||
+		{ echo "producing to $topic failed"; return 1; }
+	timeout 30 kcat -b "$bootstrap" -m 10 -C -t "$topic" -o beginning -e -q -f '%p %o %k:%s\n' |
+		sort >"$tmp/restart.want" || { echo "consuming $topic failed"; return 1; }
+	[ "$(wc -l <"$tmp/restart.want")" = 300 ] || { echo "read $(wc -l <"$tmp/restart.want") of 300 records"; return 1; }
+	layout "$before" || return 1
+
+	compat_stop_server "$server_pid" "$server_log" 30 || { server_pid=""; return 1; }
+	server_pid=""
+	compat_start_server "$tmp/runnel" "$port" "$tmp/data" "$restart_log" --override num.partitions=3
+	server_pid=$COMPAT_SERVER_PID
+	compat_wait_ready "$server_pid" "$port" 60 || return 1
+
+	layout "$after" || return 1
+	if ! cmp -s "$before" "$after"; then
+		echo "topics, partitions or high watermarks changed across the restart (< before, > after):"
+		diff "$before" "$after" | head -n 20
+		return 1
+	fi
+	timeout 30 kcat -b "$bootstrap" -m 10 -C -t "$topic" -o beginning -e -q -f '%p %o %k:%s\n' |
+		sort >"$tmp/restart.got" || { echo "consuming $topic after the restart failed"; return 1; }
+	if ! cmp -s "$tmp/restart.want" "$tmp/restart.got"; then
+		echo "records of $topic changed across the restart (< before, > after):"
+		diff "$tmp/restart.want" "$tmp/restart.got" | head -n 20
+		return 1
+	fi
+	echo "$(wc -l <"$before.parts") partitions and their high watermarks survived the restart"
+}
+
+# The server must still be up after every client, stop cleanly on SIGTERM
+# and come back with everything it acknowledged; then stop cleanly again.
+status=0
+restart_check >"$tmp/restart.out" 2>&1 || status=$?
+sed 's/^/    /' "$tmp/restart.out"
+record server-restart "$status"
+status=0
+if [ -n "$server_pid" ]; then
+	compat_stop_server "$server_pid" "$restart_log" 30 || status=$?
+else
+	echo "    no server left to stop"
+	status=1
+fi
 server_pid=""
-record server-shutdown "$stop_status"
+record server-shutdown "$status"
 
 [ "$failed" = 0 ] || show_server_log
 echo "compat: finished in $((SECONDS - start))s"

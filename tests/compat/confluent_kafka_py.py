@@ -208,6 +208,56 @@ def admin_create_errors(st):
     code = error_code(futs[bad])
     expect(code == KafkaError.INVALID_REPLICATION_FACTOR,
            "replication factor 3 on one broker: %s, want INVALID_REPLICATION_FACTOR", code_name(code))
+    for bad in ("ck bad name " + RUN, "ck-" + "x" * 250):
+        futs = st.admin.create_topics([NewTopic(bad, num_partitions=1, replication_factor=1)], request_timeout=TIMEOUT)
+        code = error_code(futs[bad])
+        expect(code == KafkaError.TOPIC_EXCEPTION,
+               "topic name %r: %s, want INVALID_TOPIC_EXCEPTION", bad[:40], code_name(code))
+    bad = "ck-badcfg-" + RUN
+    futs = st.admin.create_topics([NewTopic(bad, num_partitions=1, replication_factor=1,
+                                            config={"retention.ms": "soon"})], request_timeout=TIMEOUT)
+    code = error_code(futs[bad])
+    expect(code == KafkaError.INVALID_CONFIG, "retention.ms=soon: %s, want INVALID_CONFIG", code_name(code))
+
+
+def admin_broker_defaults(st):
+    # KIP-464: -1 partitions and replication factor take the broker's
+    # num.partitions and default.replication.factor.
+    expect(st.broker is not None, "no broker known from list_topics")
+    res = ConfigResource("broker", str(st.broker.id))
+    entries = st.admin.describe_configs([res], request_timeout=TIMEOUT)[res].result(timeout=TIMEOUT)
+    want = int(entries["num.partitions"].value)
+    topic = "ck-defaults-" + RUN
+    futs = st.admin.create_topics([NewTopic(topic, num_partitions=-1, replication_factor=-1)],
+                                  request_timeout=TIMEOUT)
+    code = error_code(futs[topic])
+    expect(code is None, "create with broker defaults: %s", code_name(code))
+    t = wait_until("topic %s" % topic, lambda: topic_meta(st.admin, topic))
+    expect(len(t.partitions) == want, "%d partitions, want num.partitions = %d", len(t.partitions), want)
+
+
+def admin_alter_configs(st):
+    # AlterConfigs (not incremental) replaces the topic's whole set of
+    # dynamic configs: what it does not name returns to the default.
+    res = ConfigResource("topic", st.topic, set_config={"retention.ms": "1000000"})
+    st.admin.alter_configs([res], request_timeout=TIMEOUT)[res].result(timeout=TIMEOUT)
+    res = ConfigResource("topic", st.topic)
+    entries = st.admin.describe_configs([res], request_timeout=TIMEOUT)[res].result(timeout=TIMEOUT)
+    e = entries["retention.ms"]
+    expect(e.value == "1000000" and e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value,
+           "retention.ms after alter: %r (source %r)", e.value, e.source)
+    e = entries["max.message.bytes"]
+    expect(e.is_default and e.value == "1048588",
+           "max.message.bytes not named in AlterConfigs: %r (default %r), want the default 1048588",
+           e.value, e.is_default)
+    res = ConfigResource("topic", st.topic, set_config={"no.such.config": "1"})
+    try:
+        st.admin.alter_configs([res], request_timeout=TIMEOUT)[res].result(timeout=TIMEOUT)
+    except KafkaException as e:
+        code = e.args[0].code()
+    else:
+        code = None
+    expect(code == KafkaError.INVALID_CONFIG, "altering an unknown config: %s, want INVALID_CONFIG", code_name(code))
 
 
 def admin_create_partitions(st):
@@ -306,6 +356,7 @@ def new_consumer(**extra):
         "enable.auto.offset.store": False,
         "enable.partition.eof": True,
         "auto.offset.reset": "error",
+        "check.crcs": True,
     }
     conf.update(extra)
     return Consumer(conf)
@@ -500,8 +551,10 @@ def main():
     check("admin: create_topics validate_only creates nothing", admin_validate_only, st)
     if check("admin: create_topics with configs, list_topics", admin_create_and_list, st):
         check("admin: describe_configs of the topic", admin_topic_configs, st)
-        check("admin: create_topics errors (exists, replication factor)", admin_create_errors, st)
+        check("admin: create_topics errors (exists, replication factor, name, config value)", admin_create_errors, st)
+        check("admin: create_topics with broker defaults (KIP-464)", admin_broker_defaults, st)
         check("admin: create_partitions (grow, refuse shrink, use new)", admin_create_partitions, st)
+        check("admin: alter_configs replaces the topic's configs", admin_alter_configs, st)
         check("admin: delete_topics (and unknown topic)", admin_delete, st)
     check("admin: describe_configs of the broker", admin_broker_configs, st)
     produced = {}

@@ -359,6 +359,33 @@ def offsets_and_times(consumer):
     expect(stamps == [base + i * 1000 for i in range(10)], "timestamps read back %r", stamps)
 
 
+def pinned_versions(consumer):
+    """kafka-python picks Produce v3..v7 from api_version; each must work."""
+    for api, produce_v in [((0, 11), 3), ((1, 0), 4), ((1, 1), 5), ((2, 0), 6)]:
+        topic = "kp-v%d-%s" % (produce_v, RUN)
+        admin = admin_client()
+        try:
+            create_topic(admin, topic, 1)
+        finally:
+            admin.close()
+        producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, api_version=api, acks="all",
+                                 compression_type="gzip", linger_ms=5, request_timeout_ms=20000)
+        try:
+            futures = [producer.send(topic, key=b"k%d" % i, value=b"produce v%d %d" % (produce_v, i),
+                                     headers=[("v", str(produce_v).encode())], partition=0)
+                       for i in range(50)]
+            producer.flush(timeout=TIMEOUT)
+            offsets = [f.get(timeout=TIMEOUT).offset for f in futures]
+        finally:
+            producer.close(timeout=10)
+        expect(offsets == list(range(50)), "Produce v%d: acknowledged offsets %s...", produce_v, offsets[:5])
+        got = read_all(consumer, topic, 1, 50)
+        want = [(b"k%d" % i, b"produce v%d %d" % (produce_v, i)) for i in range(50)]
+        expect([(m.key, m.value) for m in got] == want, "Produce v%d: records read back differ", produce_v)
+        expect(all(m.headers == [("v", str(produce_v).encode())] for m in got),
+               "Produce v%d: headers read back differ", produce_v)
+
+
 def main():
     admin = admin_client()
     try:
@@ -388,6 +415,7 @@ def main():
             check("consumer seek/position/seek_to_end", seek_and_positions, consumer, topic, recs)
         check("900 KiB record round trip", large_record, consumer)
         check("beginning/end offsets and offsets_for_times", offsets_and_times, consumer)
+        check("pinned api_version: Produce v3, v4, v5, v6", pinned_versions, consumer)
     finally:
         consumer.close()
 

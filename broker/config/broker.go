@@ -218,7 +218,8 @@ type Broker struct {
 	Connect map[string]string
 
 	props map[string]string // the properties as given, after node.id/broker.id are paired
-	vals  map[string]any    // parsed value of every definition, defaults included; nil for null
+	vals  map[string]any    // parsed value of every definition, defaults and dynamic configs included; nil for null
+	dyn   dynamicLayers     // the dynamic configs laid over props by WithDynamic
 }
 
 // ParseBroker validates props: an unknown key, a bad value (type, range,

@@ -7,17 +7,22 @@ import (
 
 // Describe returns every broker configuration, sorted by name, as
 // DescribeConfigs reports them for this node: the value (null when unset
-// without a default, or sensitive), the source (STATIC_BROKER_CONFIG for a
-// value from the file or --override, else DEFAULT_CONFIG), read-only as in
-// Kafka (true unless Kafka can change it dynamically), and synonyms in
-// Kafka's order. Per-listener overrides (listener.name.*) that were set are
-// listed too; connect.* keys, internal settings and plugin pass-through
-// keys are not.
+// without a default, or sensitive), the source (DYNAMIC_BROKER_CONFIG or
+// DYNAMIC_DEFAULT_BROKER_CONFIG for a dynamic value laid over by
+// WithDynamic, STATIC_BROKER_CONFIG for a value from the file or
+// --override, else DEFAULT_CONFIG), read-only as in Kafka (true unless
+// Kafka can change it dynamically), and synonyms in Kafka's order.
+// Per-listener overrides (listener.name.*) that were set are listed too;
+// connect.* keys, internal settings and plugin pass-through keys are not.
 func (b *Broker) Describe() []Entry {
 	names := brokerNames()
-	for k := range b.props {
-		if _, _, ok := splitListenerKey(k); ok {
-			names = append(names, k)
+	seen := map[string]bool{}
+	for _, l := range b.layers() {
+		for k := range l.m {
+			if _, _, ok := splitListenerKey(k); ok && !seen[k] {
+				seen[k] = true
+				names = append(names, k)
+			}
 		}
 	}
 	sort.Strings(names)
@@ -35,7 +40,7 @@ func (b *Broker) describeBroker(name string) Entry {
 		d = brokerDef(base)
 	}
 	e := Entry{Name: name, Type: d.typ, Sensitive: d.typ == TypePassword, ReadOnly: d.flags&dyn == 0, Doc: d.doc}
-	if raw, set := b.props[name]; set {
+	if raw, set := b.given(name); set {
 		v, _ := parseType(d.typ, raw)
 		e.Value = render(v)
 	} else if v := b.vals[name]; v != nil {
@@ -61,14 +66,17 @@ func (b *Broker) describeBroker(name string) Entry {
 	return e
 }
 
-// brokerSynonyms lists, for each source from most to least specific (the
-// properties given, then defaults), the names among names that have a value
-// there. Values are reported as given, not normalised, as Kafka does.
+// brokerSynonyms lists, for each source from most to least specific (this
+// node's dynamic configs, the cluster-wide dynamic defaults, the
+// properties given, then defaults), the names among names that have a
+// value there. Values are reported as given, not normalised, as Kafka does.
 func (b *Broker) brokerSynonyms(names []string, sensitive bool) []Synonym {
 	var out []Synonym
-	for _, n := range names {
-		if raw, set := b.props[n]; set {
-			out = append(out, Synonym{Name: n, Value: raw, Source: SourceStaticBroker})
+	for _, l := range b.layers() {
+		for _, n := range names {
+			if raw, set := l.m[n]; set {
+				out = append(out, Synonym{Name: n, Value: raw, Source: l.source})
+			}
 		}
 	}
 	for _, n := range names {
@@ -87,10 +95,12 @@ func (b *Broker) brokerSynonyms(names []string, sensitive bool) []Synonym {
 // DescribeTopic returns every topic configuration, sorted by name, as
 // DescribeConfigs reports them for a topic with the given overrides on
 // broker b (nil for a broker with default settings): the effective value,
-// its source (DYNAMIC_TOPIC_CONFIG for an override, STATIC_BROKER_CONFIG
-// when a broker setting supplies it, else DEFAULT_CONFIG) and its synonyms,
-// most specific first: the override, then each broker synonym set in the
-// broker's properties, then each broker synonym's default.
+// its source (DYNAMIC_TOPIC_CONFIG for an override; DYNAMIC_BROKER_CONFIG,
+// DYNAMIC_DEFAULT_BROKER_CONFIG or STATIC_BROKER_CONFIG when a broker
+// setting supplies it, dynamically or from the properties; else
+// DEFAULT_CONFIG) and its synonyms, most specific first: the override, then
+// the broker synonyms set at each level from this node's dynamic configs
+// down to the properties, then each broker synonym's default.
 //
 // Unlike Kafka, a topic whose retention comes from log.retention.hours (or
 // minutes) reports that synonym as its source: Kafka lists only synonyms

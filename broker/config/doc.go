@@ -34,6 +34,31 @@
 // (retention.ms ← log.retention.ms, log.retention.minutes,
 // log.retention.hours; segment.bytes ← log.segment.bytes; ...).
 //
+// # Dynamic broker configuration
+//
+// Kafka lets an administrator change some broker settings without a
+// restart, with AlterConfigs or IncrementalAlterConfigs on a BROKER
+// resource (kafka-configs.sh --entity-type brokers). The values live in
+// the cluster metadata at two levels: the cluster-wide default (resource
+// name "") and one broker (its node ID). ValidateDynamic checks one such
+// change; WithDynamic lays both levels over a node's static configuration.
+// A node's value of a setting is then, from most to least specific, its
+// own dynamic value (DYNAMIC_BROKER_CONFIG), the cluster default
+// (DYNAMIC_DEFAULT_BROKER_CONFIG), its properties (STATIC_BROKER_CONFIG)
+// and Kafka's default (DEFAULT_CONFIG); Describe, DescribeDefaults and
+// DescribeTopic report those sources.
+//
+// Which settings may change is Kafka's list; Describe calls the others
+// read-only. Listener and security settings may be set only per broker,
+// and keystore and truststore settings only per listener
+// (listener.name.<listener>.ssl.keystore.location), as in Kafka. Runnel
+// acts at once on the settings that supply topic defaults
+// (log.retention.ms, log.segment.bytes, log.cleanup.policy,
+// message.max.bytes, min.insync.replicas, ...): every topic without an
+// override of its own takes the new value. The others (thread pools,
+// connection limits, SSL and SASL settings, listeners) are stored and
+// reported as Kafka does but change nothing in a running node yet.
+//
 // # Runnel's defaults
 //
 // Defaults are Kafka 4's, except where a default exists to make a single

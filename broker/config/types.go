@@ -76,8 +76,9 @@ type Entry struct {
 	Type      Type
 	Doc       string
 	// Synonyms lists every place the value could come from, most specific
-	// first, in Kafka's order (topic override, then static broker settings,
-	// then defaults).
+	// first, in Kafka's order (topic override, then this broker's dynamic
+	// settings, the cluster-wide dynamic defaults, the static broker
+	// settings, then defaults).
 	Synonyms []Synonym
 }
 

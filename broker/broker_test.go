@@ -283,3 +283,17 @@ func TestDefaultClientProduces(t *testing.T) {
 	produced := produce(t, cl, "auto-created", 0, 100)
 	sameRecords(t, produced, consumeAll(t, srv.Addr, "auto-created", 100))
 }
+
+// Produce v3+ carries exactly one batch per partition; two are INVALID_RECORD
+// and nothing of them is appended.
+func TestProduceTwoBatchesIsInvalid(t *testing.T) {
+	srv := brokertest.Start(t)
+	createTopic(t, srv.Addr, "one", 1, nil)
+	two := append(batch(t, 1, 1), batch(t, 1, 1)...)
+	if p := produceRaw(t, srv.Addr, "one", two); p.ErrorCode != kerr.InvalidRecord.Code {
+		t.Fatalf("two batches: %v", kerr.ErrorForCode(p.ErrorCode))
+	}
+	if p := produceRaw(t, srv.Addr, "one", batch(t, 1, 1)); p.ErrorCode != 0 || p.BaseOffset != 0 {
+		t.Fatalf("next batch: %v at offset %d, want offset 0", kerr.ErrorForCode(p.ErrorCode), p.BaseOffset)
+	}
+}

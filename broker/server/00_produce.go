@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/runnel/runnel/broker/log"
+	"github.com/runnel/runnel/broker/record"
 	"github.com/runnel/runnel/broker/replica"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -15,7 +17,8 @@ import (
 // watermark to pass each partition's records (REQUEST_TIMED_OUT past it).
 // acks=0 gets no response at all. Each batch is validated by the log
 // (CRC, magic, sizes against max.message.bytes, count and lastOffsetDelta,
-// no client control batches, keys on compacted topics); a bad batch fails
+// no client control batches, keys on compacted topics) and must be the
+// partition's only batch (INVALID_RECORD otherwise); a bad batch fails
 // only its partition, and nothing already acknowledged is touched.
 // Transactional and idempotent produce need InitProducerID, which Runnel
 // does not advertise yet, so clients produce without producer IDs.
@@ -49,8 +52,8 @@ func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *k
 				continue
 			}
 			part, err := s.cfg.Replicas.Get(rt.Topic, rp.Partition)
-			if err == nil && len(rp.Records) == 0 {
-				err = errInvalidRequest
+			if err == nil {
+				err = oneBatch(rp.Records)
 			}
 			var info log.AppendInfo
 			if err == nil {
@@ -85,4 +88,20 @@ func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *k
 		}
 	}
 	return resp
+}
+
+// oneBatch enforces Kafka's rule for produce v3 and later: each partition's
+// records are exactly one record batch.
+func oneBatch(records []byte) error {
+	if len(records) == 0 {
+		return fmt.Errorf("%w: no records", errInvalidRequest)
+	}
+	_, rest, err := record.Next(records)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: produce requests from version 3 on carry exactly one record batch per partition", record.ErrInvalid)
+	}
+	return nil
 }

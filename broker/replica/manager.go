@@ -32,7 +32,7 @@ type ManagerConfig struct {
 	NodeID int32 // node.id
 	Logs   Logs
 	// TopicConfig resolves a topic's overrides against the broker's
-	// defaults.
+	// defaults. SetTopicConfig replaces it when those change.
 	TopicConfig func(overrides map[string]string) (PartitionConfig, error)
 	Logger      *slog.Logger
 }
@@ -51,16 +51,27 @@ type Manager struct {
 	cfg ManagerConfig
 	log *slog.Logger
 
-	// applyMu serializes Apply; mu guards parts for readers.
+	// applyMu serializes Apply and SetTopicConfig, and guards cfg.TopicConfig,
+	// resolverGen and configs; mu guards parts for readers.
 	applyMu sync.Mutex
 	mu      sync.RWMutex
 	parts   map[TopicPartition]*Partition
-	configs map[string]map[string]string // topic overrides last applied
+	// resolverGen counts SetTopicConfig calls; configs records, per topic,
+	// the overrides last applied and the resolver generation they were
+	// resolved with.
+	resolverGen uint64
+	configs     map[string]appliedConfig
+}
+
+// appliedConfig is what a topic's config was last resolved from.
+type appliedConfig struct {
+	overrides map[string]string
+	gen       uint64
 }
 
 // NewManager returns an empty manager.
 func NewManager(cfg ManagerConfig) *Manager {
-	m := &Manager{cfg: cfg, log: cfg.Logger, parts: map[TopicPartition]*Partition{}, configs: map[string]map[string]string{}}
+	m := &Manager{cfg: cfg, log: cfg.Logger, parts: map[TopicPartition]*Partition{}, configs: map[string]appliedConfig{}}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -85,10 +96,27 @@ func (m *Manager) Partitions() []*Partition {
 	return slices.Collect(maps.Values(m.parts))
 }
 
+// SetTopicConfig replaces the function that resolves topic configs, for
+// when the broker settings behind it change (a dynamic broker config such
+// as log.retention.ms was altered). The next Apply re-resolves every
+// topic's config with fn and hands it to each hosted partition's log, as
+// Kafka reconfigures every log when a broker default changes; topics with
+// an override of their own keep it.
+func (m *Manager) SetTopicConfig(fn func(overrides map[string]string) (PartitionConfig, error)) {
+	m.applyMu.Lock()
+	defer m.applyMu.Unlock()
+	m.cfg.TopicConfig = fn
+	m.resolverGen++
+}
+
 // Apply reconciles hosted partitions with img: it opens logs for new
 // partitions assigned to this node, updates leadership and configs, and
-// deletes the logs of partitions that left the image. Errors are collected
-// and returned together; the partitions that could be applied are.
+// deletes the logs of partitions that left the image. A topic's config is
+// resolved again, and given to its partitions' logs, when its overrides
+// changed or SetTopicConfig was called since it was last applied. Errors
+// are collected and returned together; the partitions that could be
+// applied are, and a topic whose config could not be resolved is tried
+// again by the next Apply.
 func (m *Manager) Apply(img *metadata.Image) error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
@@ -97,7 +125,8 @@ func (m *Manager) Apply(img *metadata.Image) error {
 	for _, name := range img.TopicNames() {
 		t := img.Topics[name]
 		overrides := t.Configs
-		configChanged := !maps.Equal(m.configs[name], overrides)
+		last, seen := m.configs[name]
+		configChanged := !seen || last.gen != m.resolverGen || !maps.Equal(last.overrides, overrides)
 		var pc PartitionConfig
 		var cfgErr error
 		if m.cfg.TopicConfig != nil {
@@ -105,6 +134,14 @@ func (m *Manager) Apply(img *metadata.Image) error {
 		}
 		if cfgErr != nil {
 			errs = append(errs, fmt.Errorf("replica: topic %s config: %w", name, cfgErr))
+			// Its hosted partitions stay as they are, with the config
+			// they have: an unresolvable config is no reason to delete
+			// their data.
+			for _, mp := range t.Partitions {
+				if slices.Contains(mp.Replicas, m.cfg.NodeID) {
+					want[TopicPartition{name, mp.Index}] = true
+				}
+			}
 			continue
 		}
 		for _, mp := range t.Partitions {
@@ -143,7 +180,7 @@ func (m *Manager) Apply(img *metadata.Image) error {
 				errs = append(errs, fmt.Errorf("replica: %s: %w", tp, err))
 			}
 		}
-		m.configs[name] = maps.Clone(overrides)
+		m.configs[name] = appliedConfig{overrides: maps.Clone(overrides), gen: m.resolverGen}
 	}
 	m.mu.RLock()
 	var gone []TopicPartition

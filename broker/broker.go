@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +47,14 @@ type Broker struct {
 	srv      *server.Server
 	addrs    []net.Addr
 
+	// effective is the configuration in effect: cfg.Broker with the
+	// metadata image's dynamic broker configs (the cluster default and
+	// this node's) laid over it. Request handlers read it; the metadata
+	// subscriber replaces it, and alone touches dynDefault and dynNode,
+	// the dynamic configs it was built from.
+	effective           atomic.Pointer[config.Broker]
+	dynDefault, dynNode map[string]string
+
 	closeOnce sync.Once
 	closeErr  error
 	cancel    context.CancelFunc
@@ -63,9 +73,11 @@ func New(cfg Config) (b *Broker, err error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	// Failing returns set b to nil; release what this one took.
+	opened := b
 	defer func() {
 		if err != nil {
-			b.release()
+			opened.release()
 		}
 	}()
 	for _, d := range bc.LogDirs {
@@ -93,6 +105,10 @@ func New(cfg Config) (b *Broker, err error) {
 		return nil, fmt.Errorf("broker: metadata snapshot belongs to cluster %s, log dirs to %s", img.ClusterID, clusterID)
 	}
 
+	// Dynamic broker configs committed before the restart apply from the
+	// start: the logs open with the topic configs they resolve to.
+	b.updateEffective(img)
+
 	b.logs, err = log.NewManager(log.ManagerConfig{
 		Dirs:                   bc.LogDirs,
 		RecoveryThreadsPerDir:  bc.NumRecoveryThreadsPerDataDir,
@@ -105,9 +121,7 @@ func New(cfg Config) (b *Broker, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	topicConfig := func(overrides map[string]string) (replica.PartitionConfig, error) {
-		return partitionConfig(bc, overrides)
-	}
+	topicConfig := topicResolver(b.effective.Load())
 	if err := b.logs.Load(func(topic string) (log.Config, error) {
 		var overrides map[string]string
 		if t := img.Topic(topic); t != nil {
@@ -126,6 +140,7 @@ func New(cfg Config) (b *Broker, err error) {
 		DefaultReplicationFactor: bc.DefaultReplicationFactor,
 		DeleteTopicEnable:        bc.DeleteTopicEnable,
 		ValidateTopicConfig:      config.ValidateTopic,
+		ValidateBrokerConfig:     config.ValidateDynamic,
 		Logger:                   b.log,
 	})
 	if err != nil {
@@ -146,6 +161,7 @@ func New(cfg Config) (b *Broker, err error) {
 		NodeID:          bc.NodeID,
 		Listeners:       listeners,
 		Broker:          bc,
+		CurrentBroker:   b.effective.Load,
 		Controller:      b.ctrl,
 		Replicas:        b.replicas,
 		MaxRequestBytes: bc.SocketRequestMaxBytes,
@@ -163,6 +179,11 @@ func New(cfg Config) (b *Broker, err error) {
 
 	var applyErr error
 	b.ctrl.Subscribe(func(img *metadata.Image) {
+		// The effective configuration changes before the replicas apply
+		// the image, so that every topic resolves against the new values.
+		if b.updateEffective(img) {
+			b.replicas.SetTopicConfig(topicResolver(b.effective.Load()))
+		}
 		if err := b.replicas.Apply(img); err != nil {
 			applyErr = err
 			b.log.Error("applying metadata failed", "err", err)
@@ -181,6 +202,20 @@ func New(cfg Config) (b *Broker, err error) {
 		}
 	}
 	return b, nil
+}
+
+// updateEffective lays the dynamic broker configs of img (the cluster
+// default and this node's) over the static configuration when they differ
+// from those in effect, and reports whether they did.
+func (b *Broker) updateEffective(img *metadata.Image) bool {
+	clusterDefault := img.BrokerConfigs[""]
+	node := img.BrokerConfigs[strconv.Itoa(int(b.cfg.Broker.NodeID))]
+	if b.effective.Load() != nil && maps.Equal(clusterDefault, b.dynDefault) && maps.Equal(node, b.dynNode) {
+		return false
+	}
+	b.effective.Store(effectiveConfig(b.cfg.Broker, clusterDefault, node, b.log))
+	b.dynDefault, b.dynNode = clusterDefault, node
+	return true
 }
 
 // registration describes this node's advertised endpoints. A listener on

@@ -2,8 +2,6 @@ package server
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,22 +11,27 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// DescribeConfigs v0–v4 for topics (resource type 2) and brokers (4).
+// DescribeConfigs v0–v4 for topics (resource type 2) and brokers (4),
+// from the broker configuration in effect: the static one with the
+// dynamic broker configs of the metadata laid over it.
 //
 // A topic lists every topic-level config with its effective value and
-// source: DYNAMIC_TOPIC_CONFIG for the topic's overrides,
-// STATIC_BROKER_CONFIG when the value comes from the broker's properties
-// (log.retention.hours for retention.ms, ...), DEFAULT_CONFIG otherwise.
-// An unknown topic answers UNKNOWN_TOPIC_OR_PARTITION and an illegal name
-// INVALID_TOPIC_EXCEPTION.
+// source: DYNAMIC_TOPIC_CONFIG for the topic's overrides; when a broker
+// setting supplies the value, DYNAMIC_BROKER_CONFIG or
+// DYNAMIC_DEFAULT_BROKER_CONFIG if it was set dynamically (for this node
+// or cluster-wide) and STATIC_BROKER_CONFIG if it comes from the
+// properties (log.retention.hours for retention.ms, ...); DEFAULT_CONFIG
+// otherwise. An unknown topic answers UNKNOWN_TOPIC_OR_PARTITION and an
+// illegal name INVALID_TOPIC_EXCEPTION.
 //
 // A broker is named by its node ID: this node lists every broker config,
 // the dynamic ones (DYNAMIC_BROKER_CONFIG, then the cluster-wide
 // DYNAMIC_DEFAULT_BROKER_CONFIG) ahead of the static and default values
 // in the synonyms, as Kafka orders them. The empty name is the cluster
-// default resource and lists only the cluster-wide dynamic configs. Any
-// other name is INVALID_REQUEST ("Unexpected broker id"), as is every
-// other resource type.
+// default resource and lists only the cluster-wide dynamic configs, each
+// with its value as set and its synonyms from that level down. Any other
+// name is INVALID_REQUEST ("Unexpected broker id"), as is every other
+// resource type.
 //
 // ConfigNames null (or empty, as Kafka reads it) asks for every config;
 // otherwise only the named ones are listed, and unknown names are skipped.
@@ -39,11 +42,12 @@ import (
 func (s *Server) handleDescribeConfigs(req *kmsg.DescribeConfigsRequest) *kmsg.DescribeConfigsResponse {
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	img := s.cfg.Controller.Image()
+	bc := s.broker()
 	for _, rr := range req.Resources {
 		out := kmsg.NewDescribeConfigsResponseResource()
 		out.ResourceType = rr.ResourceType
 		out.ResourceName = rr.ResourceName
-		entries, err := s.describeResource(img, rr.ResourceType, rr.ResourceName)
+		entries, err := s.describeResource(img, bc, rr.ResourceType, rr.ResourceName)
 		if err != nil {
 			out.ErrorCode = errorCode(err)
 			out.ErrorMessage = errorMessage(err)
@@ -68,8 +72,9 @@ func (s *Server) handleDescribeConfigs(req *kmsg.DescribeConfigsRequest) *kmsg.D
 	return resp
 }
 
-// describeResource returns every config entry of one resource.
-func (s *Server) describeResource(img *metadata.Image, typ kmsg.ConfigResourceType, name string) ([]config.Entry, error) {
+// describeResource returns every config entry of one resource, as the
+// broker configuration bc in effect reports them.
+func (s *Server) describeResource(img *metadata.Image, bc *config.Broker, typ kmsg.ConfigResourceType, name string) ([]config.Entry, error) {
 	switch typ {
 	case kmsg.ConfigResourceTypeTopic:
 		if err := controller.ValidateTopicName(name); err != nil {
@@ -79,15 +84,15 @@ func (s *Server) describeResource(img *metadata.Image, typ kmsg.ConfigResourceTy
 		if t == nil {
 			return nil, fmt.Errorf("%w: %s", controller.ErrUnknownTopic, name)
 		}
-		return config.DescribeTopic(s.cfg.Broker, t.Configs), nil
+		return config.DescribeTopic(bc, t.Configs), nil
 	case kmsg.ConfigResourceTypeBroker:
 		if name == "" {
-			return s.describeClusterDefaults(img), nil
+			return bc.DescribeDefaults(), nil
 		}
 		if err := s.checkBrokerName(name, true); err != nil {
 			return nil, err
 		}
-		return s.describeBroker(img), nil
+		return bc.Describe(), nil
 	}
 	return nil, fmt.Errorf("%w: unsupported resource type %d", errInvalidRequest, typ)
 }
@@ -108,90 +113,6 @@ func (s *Server) checkBrokerName(name string, orEmpty bool) error {
 		return fmt.Errorf("%w: unexpected broker id, expected %d%s, but received %s", errInvalidRequest, s.cfg.NodeID, alt, name)
 	}
 	return nil
-}
-
-// describeBroker lists this node's broker configs with the dynamic values
-// of the metadata image laid over the static ones.
-func (s *Server) describeBroker(img *metadata.Image) []config.Entry {
-	node := img.BrokerConfigs[strconv.Itoa(int(s.cfg.NodeID))]
-	cluster := img.BrokerConfigs[""]
-	entries := s.cfg.Broker.Describe()
-	known := make(map[string]bool, len(entries))
-	for i := range entries {
-		e := &entries[i]
-		known[e.Name] = true
-		var dyn []config.Synonym
-		if v, ok := node[e.Name]; ok {
-			dyn = append(dyn, config.Synonym{Name: e.Name, Value: v, Source: config.SourceDynamicBroker})
-		}
-		if v, ok := cluster[e.Name]; ok {
-			dyn = append(dyn, config.Synonym{Name: e.Name, Value: v, Source: config.SourceDynamicDefaultBroker})
-		}
-		if len(dyn) == 0 {
-			continue
-		}
-		for j := range dyn {
-			dyn[j].Null = e.Sensitive
-		}
-		e.Synonyms = append(dyn, e.Synonyms...)
-		e.Value, e.Null, e.Source = dyn[0].Value, e.Sensitive, dyn[0].Source
-	}
-	// Dynamic configs Runnel has no definition for are listed too, as
-	// Kafka lists every key it stores.
-	var extra []config.Entry
-	for _, src := range []struct {
-		m      map[string]string
-		source config.Source
-	}{{node, config.SourceDynamicBroker}, {cluster, config.SourceDynamicDefaultBroker}} {
-		for _, k := range slices.Sorted(maps.Keys(src.m)) {
-			if known[k] {
-				continue
-			}
-			known[k] = true
-			extra = append(extra, dynamicEntry(k, src.m[k], src.source, config.TypeString))
-		}
-	}
-	if len(extra) == 0 {
-		return entries
-	}
-	entries = append(entries, extra...)
-	slices.SortFunc(entries, func(a, b config.Entry) int { return strings.Compare(a.Name, b.Name) })
-	return entries
-}
-
-// describeClusterDefaults lists the cluster-wide dynamic broker configs,
-// the only ones Kafka reports for the default broker resource.
-func (s *Server) describeClusterDefaults(img *metadata.Image) []config.Entry {
-	cluster := img.BrokerConfigs[""]
-	if len(cluster) == 0 {
-		return nil
-	}
-	types := map[string]config.Entry{}
-	for _, e := range s.cfg.Broker.Describe() {
-		types[e.Name] = e
-	}
-	var out []config.Entry
-	for _, k := range slices.Sorted(maps.Keys(cluster)) {
-		def, ok := types[k]
-		typ := config.TypeString
-		if ok {
-			typ = def.Type
-		}
-		e := dynamicEntry(k, cluster[k], config.SourceDynamicDefaultBroker, typ)
-		if ok {
-			e.Doc, e.Sensitive, e.Null = def.Doc, def.Sensitive, def.Sensitive
-			e.Synonyms[0].Null = def.Sensitive
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-func dynamicEntry(name, value string, source config.Source, typ config.Type) config.Entry {
-	return config.Entry{
-		Name: name, Value: value, Source: source, Type: typ,
-		Synonyms: []config.Synonym{{Name: name, Value: value, Source: source}},
-	}
 }
 
 // describeEntry converts one entry for the response.

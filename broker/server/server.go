@@ -32,11 +32,16 @@ type Listener struct {
 
 // Config configures a Server.
 type Config struct {
-	NodeID     int32 // node.id
-	Listeners  []Listener
-	Broker     *config.Broker
-	Controller *controller.Controller
-	Replicas   *replica.Manager
+	NodeID    int32 // node.id
+	Listeners []Listener
+	// Broker is the node's static configuration.
+	Broker *config.Broker
+	// CurrentBroker returns the configuration in effect now: Broker with
+	// the dynamic broker configs of the metadata laid over it. It is
+	// called concurrently by request handlers. Nil means Broker.
+	CurrentBroker func() *config.Broker
+	Controller    *controller.Controller
+	Replicas      *replica.Manager
 	// MaxRequestBytes is socket.request.max.bytes; larger frames close the
 	// connection.
 	MaxRequestBytes int32
@@ -139,6 +144,16 @@ func (s *Server) accept(ln net.Listener) {
 			s.mu.Unlock()
 		}()
 	}
+}
+
+// broker returns the broker configuration in effect.
+func (s *Server) broker() *config.Broker {
+	if s.cfg.CurrentBroker != nil {
+		if bc := s.cfg.CurrentBroker(); bc != nil {
+			return bc
+		}
+	}
+	return s.cfg.Broker
 }
 
 func (s *Server) isClosing() bool {

@@ -72,7 +72,6 @@ func TestConfigsTopicRoundTrip(t *testing.T) {
 }
 
 func TestConfigsBrokers(t *testing.T) {
-	t.Skip("dynamic broker configs (AlterConfigs on brokers) are not applied yet")
 	c := newCluster(t)
 	base := []string{"configs", "--bootstrap-server", c.addr, "--entity-type", "brokers"}
 	r := mustRun(t, "", append(base, "--entity-default", "--alter", "--add-config", "log.retention.ms=3600000")...)

@@ -49,9 +49,10 @@
 // DescribeTopic report those sources.
 //
 // Which settings may change is Kafka's list; Describe calls the others
-// read-only. Listener and security settings may be set only per broker,
-// and keystore and truststore settings only per listener
-// (listener.name.<listener>.ssl.keystore.location), as in Kafka. Runnel
+// read-only. Keystore and truststore settings may change only per
+// listener (listener.name.<listener>.ssl.keystore.location), and listener
+// and security settings only per broker, not as cluster defaults, as in
+// Kafka (WithDynamic refuses them there). Runnel
 // acts at once on the settings that supply topic defaults
 // (log.retention.ms, log.segment.bytes, log.cleanup.policy,
 // message.max.bytes, min.insync.replicas, ...): every topic without an

@@ -68,7 +68,9 @@ func perBrokerOnly(name string) bool {
 // Constraints between settings (log.cleaner.min.compaction.lag.ms against
 // log.cleaner.max.compaction.lag.ms, listeners against
 // listener.security.protocol.map) depend on the rest of the node's
-// configuration, which WithDynamic checks.
+// configuration, and whether a listener or security setting is being set
+// as a cluster default, which Kafka refuses, depends on the resource; the
+// caller knows neither here, and WithDynamic checks both.
 func ValidateDynamic(name string, value *string) error {
 	d, err := dynamicDef(name)
 	if err != nil {

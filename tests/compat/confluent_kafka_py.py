@@ -282,10 +282,28 @@ def admin_create_partitions(st):
 
 
 def admin_delete(st):
+    # Records in partitions 0 and 1, to show they do not come back when the
+    # name is used again.
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "allow.auto.create.topics": False})
+    for part in (0, 1):
+        p.produce(st.topic, b"before delete", partition=part)
+    expect(p.flush(TIMEOUT) == 0, "records before delete not delivered")
     futs = st.admin.delete_topics([st.topic], operation_timeout=20, request_timeout=TIMEOUT)
     code = error_code(futs[st.topic])
     expect(code is None, "delete_topics: %s", code_name(code))
     wait_until("topic %s to be gone" % st.topic, lambda: st.topic not in st.admin.list_topics(timeout=10).topics)
+    # A topic created again under the same name starts empty.
+    create_topic(st.admin, st.topic, 2)
+    c = new_consumer()
+    try:
+        for part in (0, 1):
+            marks = c.get_watermark_offsets(TopicPartition(st.topic, part), timeout=10, cached=False)
+            expect(marks == (0, 0), "recreated topic partition %d has watermarks %r, want (0, 0)", part, marks)
+    finally:
+        c.close()
+    futs = st.admin.delete_topics([st.topic], operation_timeout=20, request_timeout=TIMEOUT)
+    code = error_code(futs[st.topic])
+    expect(code is None, "delete_topics of the recreated topic: %s", code_name(code))
     missing = "ck-nosuch-" + RUN
     futs = st.admin.delete_topics([missing], request_timeout=TIMEOUT)
     code = error_code(futs[missing])
@@ -555,7 +573,7 @@ def main():
         check("admin: create_topics with broker defaults (KIP-464)", admin_broker_defaults, st)
         check("admin: create_partitions (grow, refuse shrink, use new)", admin_create_partitions, st)
         check("admin: alter_configs replaces the topic's configs", admin_alter_configs, st)
-        check("admin: delete_topics (and unknown topic)", admin_delete, st)
+        check("admin: delete_topics, recreate under the same name, unknown topic", admin_delete, st)
     check("admin: describe_configs of the broker", admin_broker_configs, st)
     produced = {}
     for codec in CODECS:

@@ -359,6 +359,36 @@ def offsets_and_times(consumer):
     expect(stamps == [base + i * 1000 for i in range(10)], "timestamps read back %r", stamps)
 
 
+def out_of_order_times(consumer):
+    """Offsets by time are the earliest offset whose timestamp is at or
+    after the target, also when timestamps go back, across and inside
+    batches."""
+    topic = "kp-ooo-" + RUN
+    admin = admin_client()
+    try:
+        create_topic(admin, topic, 1)
+    finally:
+        admin.close()
+    base = (int(time.time()) - 3600) * 1000
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=50, request_timeout_ms=20000)
+    try:
+        for ts in [1000, 5000, 2000, 6000, 3000]:  # one batch each
+            producer.send(topic, b"v", partition=0, timestamp_ms=base + ts)
+            producer.flush(timeout=TIMEOUT)
+        for ts in [9000, 7000, 8000]:  # one batch
+            producer.send(topic, b"w", partition=0, timestamp_ms=base + ts)
+        producer.flush(timeout=TIMEOUT)
+    finally:
+        producer.close(timeout=10)
+    tp = TopicPartition(topic, 0)
+    cases = [(0, (0, 1000)), (1500, (1, 5000)), (5500, (3, 6000)), (6500, (5, 9000)),
+             (8500, (5, 9000)), (9500, None)]
+    for target, want in cases:
+        got = consumer.offsets_for_times({tp: base + target})[tp]
+        got = None if got is None else (got.offset, got.timestamp - base)
+        expect(got == want, "offsets_for_times(base+%d) = %r, want %r", target, got, want)
+
+
 def pinned_versions(consumer):
     """kafka-python picks Produce v3..v7 from api_version; each must work."""
     for api, produce_v in [((0, 11), 3), ((1, 0), 4), ((1, 1), 5), ((2, 0), 6)]:
@@ -415,6 +445,7 @@ def main():
             check("consumer seek/position/seek_to_end", seek_and_positions, consumer, topic, recs)
         check("900 KiB record round trip", large_record, consumer)
         check("beginning/end offsets and offsets_for_times", offsets_and_times, consumer)
+        check("offsets_for_times with out-of-order timestamps", out_of_order_times, consumer)
         check("pinned api_version: Produce v3, v4, v5, v6", pinned_versions, consumer)
     finally:
         consumer.close()

@@ -140,7 +140,7 @@ func New(cfg Config) (b *Broker, err error) {
 		DefaultReplicationFactor: bc.DefaultReplicationFactor,
 		DeleteTopicEnable:        bc.DeleteTopicEnable,
 		ValidateTopicConfig:      config.ValidateTopic,
-		ValidateBrokerConfig:     config.ValidateDynamic,
+		ValidateBrokerConfig:     config.ValidateDynamicFor,
 		Logger:                   b.log,
 	})
 	if err != nil {

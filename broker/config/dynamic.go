@@ -52,6 +52,19 @@ func perBrokerOnly(name string) bool {
 	return strings.HasPrefix(name, "ssl.") || strings.HasPrefix(name, "sasl.")
 }
 
+// ValidateDynamicFor is ValidateDynamic for one broker resource: broker is
+// a node ID, or "" for the cluster-wide default, where Kafka refuses the
+// listener and security settings it allows only per broker.
+func ValidateDynamicFor(broker, name string, value *string) error {
+	if err := ValidateDynamic(name, value); err != nil {
+		return err
+	}
+	if broker == "" && value != nil && perBrokerOnly(name) {
+		return invalid(name, *value, "a listener or security setting can be set only for one broker, not as the cluster default")
+	}
+	return nil
+}
+
 // ValidateDynamic checks one dynamic broker config as AlterConfigs and
 // IncrementalAlterConfigs set it, for one broker or as the cluster
 // default: value is the new value, or nil when the config is deleted.

@@ -338,3 +338,22 @@ func FuzzValidateDynamic(f *testing.F) {
 		}
 	})
 }
+
+// The cluster-wide default refuses listener and security settings that a
+// single broker may take, as Kafka does.
+func TestValidateDynamicFor(t *testing.T) {
+	v := "PLAINTEXT://127.0.0.1:9093"
+	if err := ValidateDynamicFor("", "listeners", &v); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "listeners") {
+		t.Fatalf("cluster default listeners: %v", err)
+	}
+	if err := ValidateDynamicFor("1", "listeners", &v); err != nil {
+		t.Fatalf("per-broker listeners: %v", err)
+	}
+	ms := "3600000"
+	if err := ValidateDynamicFor("", "log.retention.ms", &ms); err != nil {
+		t.Fatalf("cluster default log.retention.ms: %v", err)
+	}
+	if err := ValidateDynamicFor("", "listeners", nil); err != nil {
+		t.Fatalf("deleting is always allowed: %v", err)
+	}
+}

@@ -66,9 +66,10 @@ type Config struct {
 	// ValidateTopicConfig checks topic-level overrides; its error names the
 	// key at fault. Nil accepts everything.
 	ValidateTopicConfig func(map[string]string) error
-	// ValidateBrokerConfig checks a dynamic broker config change. Nil
-	// rejects every dynamic broker config.
-	ValidateBrokerConfig func(name string, value *string) error
+	// ValidateBrokerConfig checks a dynamic config change of broker (a
+	// node ID, or "" for the cluster-wide default); value nil deletes.
+	// Nil rejects every dynamic broker config.
+	ValidateBrokerConfig func(broker, name string, value *string) error
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -477,7 +478,7 @@ func (c *Controller) AlterBrokerConfigs(broker string, ops []ConfigOp, replace, 
 		if c.cfg.ValidateBrokerConfig == nil {
 			return fmt.Errorf("%w: %s cannot be updated dynamically", ErrInvalidConfig, op.Name)
 		}
-		if err := c.cfg.ValidateBrokerConfig(op.Name, v); err != nil {
+		if err := c.cfg.ValidateBrokerConfig(broker, op.Name, v); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 	}

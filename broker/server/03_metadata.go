@@ -24,7 +24,7 @@ func (s *Server) handleMetadata(req *kmsg.MetadataRequest) *kmsg.MetadataRespons
 	img := s.cfg.Controller.Image()
 
 	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
-	autoCreate := s.cfg.Broker.AutoCreateTopicsEnable && (req.Version < 4 || req.AllowAutoTopicCreation)
+	autoCreate := s.broker().AutoCreateTopicsEnable && (req.Version < 4 || req.AllowAutoTopicCreation)
 	var toCreate []controller.TopicSpec
 	if !all && autoCreate {
 		for _, t := range req.Topics {

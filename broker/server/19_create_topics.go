@@ -91,7 +91,7 @@ func (s *Server) handleCreateTopics(req *kmsg.CreateTopicsRequest) *kmsg.CreateT
 		out.NumPartitions = c.NumPartitions
 		out.ReplicationFactor = c.ReplicationFactor
 		if req.Version >= 5 {
-			for _, e := range config.DescribeTopic(s.cfg.Broker, spec.Configs) {
+			for _, e := range config.DescribeTopic(s.broker(), spec.Configs) {
 				rc := kmsg.NewCreateTopicsResponseTopicConfig()
 				rc.Name = e.Name
 				rc.Value = entryValue(e)
@@ -120,7 +120,7 @@ func (s *Server) createRecordCount(specs []controller.TopicSpec) int64 {
 		if parts == 0 {
 			parts = int64(spec.NumPartitions)
 			if parts == -1 {
-				parts = int64(s.cfg.Broker.NumPartitions)
+				parts = int64(s.broker().NumPartitions)
 			}
 		}
 		n += 1 + max(parts, 0) + int64(len(spec.Configs))

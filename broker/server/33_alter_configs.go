@@ -123,9 +123,9 @@ func (s *Server) alterConfigs(img *metadata.Image, typ kmsg.ConfigResourceType, 
 		if t == nil {
 			return fmt.Errorf("%w: %s", controller.ErrUnknownTopic, name)
 		}
-		defs, current = config.DescribeTopic(s.cfg.Broker, nil), t.Configs
+		defs, current = config.DescribeTopic(s.broker(), nil), t.Configs
 	} else {
-		defs, current = s.cfg.Broker.Describe(), img.BrokerConfigs[name]
+		defs, current = s.broker().Describe(), img.BrokerConfigs[name]
 	}
 	if err := checkConfigOps(typ, defs, ops); err != nil {
 		return err

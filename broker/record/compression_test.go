@@ -252,7 +252,8 @@ func TestCodecsLeaveNoGoroutines(t *testing.T) {
 			}
 		}
 	}
-	if after := runtime.NumGoroutine(); after != before {
+	// Goroutines of earlier tests may still be ending, so only growth counts.
+	if after := runtime.NumGoroutine(); after > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
 	}

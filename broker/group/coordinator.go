@@ -1,0 +1,674 @@
+package group
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/runnel/runnel/broker/config"
+	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/log"
+	"github.com/runnel/runnel/broker/metadata"
+	"github.com/runnel/runnel/broker/record"
+	"github.com/runnel/runnel/broker/replica"
+)
+
+// Config configures a Coordinator. Zero durations and sizes take Kafka's
+// defaults, except InitialRebalanceDelay, where zero means no delay.
+type Config struct {
+	NodeID int32 // node.id
+	// Replicas hosts the __consumer_offsets partitions; Apply loads those
+	// this node leads from it.
+	Replicas *replica.Manager
+
+	MinSessionTimeout     time.Duration // group.min.session.timeout.ms (6 s)
+	MaxSessionTimeout     time.Duration // group.max.session.timeout.ms (30 min)
+	InitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms
+	MaxSize               int           // group.max.size (unbounded)
+
+	OffsetsRetention              time.Duration      // offsets.retention.minutes (7 days)
+	OffsetsRetentionCheckInterval time.Duration      // offsets.retention.check.interval.ms (10 min)
+	OffsetMetadataMaxBytes        int                // offset.metadata.max.bytes (4096)
+	OffsetsLoadBufferSize         int                // offsets.load.buffer.size (5 MiB)
+	OffsetsCommitTimeout          time.Duration      // offsets.commit.timeout.ms (5 s)
+	Compression                   record.Compression // offsets.topic.compression.codec
+
+	// NewMemberID makes a member ID from a client or instance ID; nil
+	// makes prefix-uuid, as Kafka does.
+	NewMemberID func(prefix string) string
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// ConfigFrom fills a Config from the broker's settings; the caller adds
+// Replicas and Logger.
+func ConfigFrom(bc *config.Broker) Config {
+	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+	return Config{
+		NodeID:                        bc.NodeID,
+		MinSessionTimeout:             ms(int64(bc.GroupMinSessionTimeoutMs)),
+		MaxSessionTimeout:             ms(int64(bc.GroupMaxSessionTimeoutMs)),
+		InitialRebalanceDelay:         ms(int64(bc.GroupInitialRebalanceDelayMs)),
+		MaxSize:                       int(bc.GroupMaxSize),
+		OffsetsRetention:              time.Duration(bc.OffsetsRetentionMinutes) * time.Minute,
+		OffsetsRetentionCheckInterval: ms(bc.OffsetsRetentionCheckIntervalMs),
+		OffsetMetadataMaxBytes:        int(bc.OffsetMetadataMaxBytes),
+		OffsetsLoadBufferSize:         int(bc.OffsetsLoadBufferSize),
+		OffsetsCommitTimeout:          ms(int64(bc.OffsetsCommitTimeoutMs)),
+		Compression:                   record.Compression(bc.OffsetsTopicCompressionCodec),
+	}
+}
+
+// PartitionLog is one __consumer_offsets partition as the coordinator uses
+// it. ReplicaLog adapts a replica.Partition.
+type PartitionLog interface {
+	// Append writes one batch and returns once it is committed (below the
+	// high watermark) or ctx ends.
+	Append(ctx context.Context, batch []byte) error
+	// StartOffset is the first offset to replay from.
+	StartOffset() int64
+	// Read returns whole batches from offset up to the committed end,
+	// about maxBytes of them (at least one); none at the end.
+	Read(offset int64, maxBytes int) ([]byte, error)
+}
+
+// ReplicaLog is the PartitionLog of a hosted replica.
+type ReplicaLog struct{ P *replica.Partition }
+
+// Append writes batch as a coordinator append and waits for replication.
+func (r ReplicaLog) Append(ctx context.Context, batch []byte) error {
+	_, err := r.P.AppendInternal(ctx, batch)
+	return err
+}
+
+// StartOffset is the log start offset.
+func (r ReplicaLog) StartOffset() int64 { return r.P.Log().LogStartOffset() }
+
+// Read reads from the log below the high watermark.
+func (r ReplicaLog) Read(offset int64, maxBytes int) ([]byte, error) {
+	res, err := r.P.Log().Read(offset, maxBytes, r.P.HighWatermark(), true)
+	if err != nil || res.Size == 0 {
+		return nil, err
+	}
+	return res.ReadInto(nil)
+}
+
+// Coordinator serves the groups of the __consumer_offsets partitions this
+// node leads. Its methods are safe for concurrent use; each partition's
+// groups are owned by that partition's loop goroutine.
+type Coordinator struct {
+	cfg   Config
+	log   *slog.Logger
+	shard shardConfig
+
+	mu            sync.Mutex // guards the fields below
+	numPartitions int        // of __consumer_offsets; 0 while it does not exist
+	topicID       [16]byte
+	parts         map[int32]*partition
+	closed        bool
+	wg            sync.WaitGroup
+}
+
+// partition is one loaded __consumer_offsets partition and its loop.
+type partition struct {
+	index  int32
+	log    PartitionLog
+	ops    chan func(*shard)
+	stop   chan struct{} // closed to unload
+	done   chan struct{} // closed when the loop has ended
+	loaded atomic.Bool
+}
+
+// New validates cfg, applies defaults and returns a coordinator that
+// serves no partition until Apply or Load.
+func New(cfg Config) (*Coordinator, error) {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.MinSessionTimeout, 6*time.Second)
+	def(&cfg.MaxSessionTimeout, 30*time.Minute)
+	def(&cfg.OffsetsRetention, 7*24*time.Hour)
+	def(&cfg.OffsetsRetentionCheckInterval, 10*time.Minute)
+	def(&cfg.OffsetsCommitTimeout, 5*time.Second)
+	if cfg.InitialRebalanceDelay < 0 {
+		cfg.InitialRebalanceDelay = 0
+	}
+	if cfg.MaxSize <= 0 {
+		cfg.MaxSize = math.MaxInt32
+	}
+	if cfg.OffsetMetadataMaxBytes <= 0 {
+		cfg.OffsetMetadataMaxBytes = 4096
+	}
+	if cfg.OffsetsLoadBufferSize <= 0 {
+		cfg.OffsetsLoadBufferSize = 5 << 20
+	}
+	if cfg.MinSessionTimeout > cfg.MaxSessionTimeout {
+		return nil, fmt.Errorf("group: group.min.session.timeout.ms (%v) is above group.max.session.timeout.ms (%v)", cfg.MinSessionTimeout, cfg.MaxSessionTimeout)
+	}
+	if cfg.Compression < record.CompressionNone || cfg.Compression > record.CompressionZstd {
+		return nil, fmt.Errorf("group: offsets.topic.compression.codec %d is not a codec", cfg.Compression)
+	}
+	if cfg.NewMemberID == nil {
+		cfg.NewMemberID = func(prefix string) string { return prefix + "-" + uuid.NewString() }
+	}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, parts: map[int32]*partition{}}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.shard = shardConfig{
+		minSession:       cfg.MinSessionTimeout,
+		maxSession:       cfg.MaxSessionTimeout,
+		initialDelay:     cfg.InitialRebalanceDelay,
+		maxSize:          cfg.MaxSize,
+		retention:        cfg.OffsetsRetention,
+		retentionCheck:   cfg.OffsetsRetentionCheckInterval,
+		metadataMaxBytes: cfg.OffsetMetadataMaxBytes,
+		newMemberID:      cfg.NewMemberID,
+		log:              c.log,
+	}
+	return c, nil
+}
+
+// Apply follows a metadata image: it loads the __consumer_offsets
+// partitions this node leads and unloads those it no longer leads. The
+// broker calls it with every image, after the replicas have applied it.
+func (c *Coordinator) Apply(img *metadata.Image) {
+	t := img.Topic(controller.ConsumerOffsetsTopic)
+	want := map[int32]bool{}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	var id [16]byte
+	if t != nil {
+		id = t.ID
+		for _, p := range t.Partitions {
+			if p.Leader == c.cfg.NodeID {
+				want[p.Index] = true
+			}
+		}
+	}
+	recreated := id != c.topicID
+	c.topicID = id
+	if t != nil {
+		c.numPartitions = len(t.Partitions)
+	} else {
+		c.numPartitions = 0
+	}
+	var stopping []*partition
+	for idx, p := range c.parts {
+		if !want[idx] || recreated || isClosed(p.done) {
+			stopping = append(stopping, p)
+			close(p.stop)
+			delete(c.parts, idx)
+		}
+	}
+	var starting []int32
+	for idx := range want {
+		if _, ok := c.parts[idx]; !ok {
+			starting = append(starting, idx)
+		}
+	}
+	c.mu.Unlock()
+	for _, p := range stopping {
+		<-p.done
+	}
+	for _, idx := range starting {
+		rp, err := c.cfg.Replicas.Get(controller.ConsumerOffsetsTopic, idx)
+		if err != nil {
+			c.log.Error("cannot load group coordinator partition", "partition", idx, "err", err)
+			continue
+		}
+		c.Load(idx, ReplicaLog{rp})
+	}
+}
+
+// Load starts serving the groups of a partition this node now leads,
+// replaying its log first; until the replay is done their requests are
+// answered COORDINATOR_LOAD_IN_PROGRESS. A partition already loaded is
+// unloaded first.
+func (c *Coordinator) Load(index int32, l PartitionLog) {
+	c.Unload(index)
+	p := &partition{
+		index: index, log: l,
+		ops:  make(chan func(*shard), 64),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.parts[index] = p
+	c.wg.Go(func() { c.loop(p) })
+}
+
+// Unload stops serving a partition's groups: requests waiting on them are
+// answered NOT_COORDINATOR, as when Kafka's coordinator resigns.
+func (c *Coordinator) Unload(index int32) {
+	c.mu.Lock()
+	p := c.parts[index]
+	if p != nil {
+		delete(c.parts, index)
+		close(p.stop)
+	}
+	c.mu.Unlock()
+	if p != nil {
+		<-p.done
+	}
+}
+
+// Close unloads every partition and waits for their loops to end.
+func (c *Coordinator) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	for idx, p := range c.parts {
+		close(p.stop)
+		delete(c.parts, idx)
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	return nil
+}
+
+// SetPartitionCount sets the number of __consumer_offsets partitions, for
+// coordinators driven by Load rather than Apply.
+func (c *Coordinator) SetPartitionCount(n int) {
+	c.mu.Lock()
+	c.numPartitions = n
+	c.mu.Unlock()
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// route finds the loaded partition that owns groupID.
+func (c *Coordinator) route(groupID string) (*partition, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.numPartitions == 0 {
+		return nil, ErrNotCoordinator
+	}
+	p := c.parts[PartitionFor(groupID, c.numPartitions)]
+	switch {
+	case p == nil || isClosed(p.done):
+		return nil, ErrNotCoordinator
+	case !p.loaded.Load():
+		return p, ErrCoordinatorLoadInProgress
+	}
+	return p, nil
+}
+
+// call runs fn on the shard that owns groupID and waits for the answer fn
+// passes to done.
+func call[R any](ctx context.Context, c *Coordinator, groupID string, fn func(s *shard, done func(R))) (R, error) {
+	var zero R
+	p, err := c.route(groupID)
+	if err != nil {
+		return zero, err
+	}
+	return callOn(ctx, p, fn)
+}
+
+func callOn[R any](ctx context.Context, p *partition, fn func(s *shard, done func(R))) (R, error) {
+	var zero R
+	ch := make(chan R, 1)
+	op := func(s *shard) {
+		fn(s, func(r R) {
+			select {
+			case ch <- r:
+			default: // answered already
+			}
+		})
+	}
+	select {
+	case p.ops <- op:
+	case <-p.done:
+		return zero, ErrNotCoordinator
+	case <-ctx.Done():
+		return zero, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, ctx.Err())
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-p.done:
+		select {
+		case r := <-ch:
+			return r, nil
+		default:
+			return zero, ErrNotCoordinator
+		}
+	case <-ctx.Done():
+		return zero, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, ctx.Err())
+	}
+}
+
+// Join handles a JoinGroup. It may wait for the rebalance to complete.
+func (c *Coordinator) Join(ctx context.Context, req JoinRequest) JoinResult {
+	if req.Group == "" {
+		return JoinResult{Err: ErrInvalidGroupID, MemberID: req.MemberID}
+	}
+	r, err := call(ctx, c, req.Group, func(s *shard, done func(JoinResult)) { s.join(req, done) })
+	if err != nil {
+		return JoinResult{Err: err, MemberID: req.MemberID}
+	}
+	return r
+}
+
+// Sync handles a SyncGroup. It may wait for the leader's assignment.
+func (c *Coordinator) Sync(ctx context.Context, req SyncRequest) SyncResult {
+	if req.Group == "" {
+		return SyncResult{Err: ErrInvalidGroupID}
+	}
+	r, err := call(ctx, c, req.Group, func(s *shard, done func(SyncResult)) { s.sync(req, done) })
+	if errors.Is(err, ErrCoordinatorLoadInProgress) {
+		// The rebalance in progress was lost with the old coordinator;
+		// older clients do not expect the loading error here.
+		err = ErrRebalanceInProgress
+	}
+	if err != nil {
+		return SyncResult{Err: err}
+	}
+	return r
+}
+
+// Heartbeat handles a Heartbeat.
+func (c *Coordinator) Heartbeat(ctx context.Context, req HeartbeatRequest) error {
+	if req.Group == "" {
+		return ErrInvalidGroupID
+	}
+	r, err := call(ctx, c, req.Group, func(s *shard, done func(error)) { done(s.heartbeat(req)) })
+	if errors.Is(err, ErrCoordinatorLoadInProgress) {
+		return nil // the group is loading: answer blindly, as Kafka does
+	}
+	if err != nil {
+		return err
+	}
+	return r
+}
+
+// Leave handles a LeaveGroup.
+func (c *Coordinator) Leave(ctx context.Context, group string, members []LeaveMember) LeaveResult {
+	if group == "" {
+		return LeaveResult{Err: ErrInvalidGroupID}
+	}
+	r, err := call(ctx, c, group, func(s *shard, done func(LeaveResult)) { done(s.leave(group, members)) })
+	if err != nil {
+		return LeaveResult{Err: err}
+	}
+	return r
+}
+
+// CommitOffsets handles an OffsetCommit: one error per offset, in order.
+func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []error {
+	r, err := call(ctx, c, req.Group, func(s *shard, done func([]error)) { s.commit(req, done) })
+	if err != nil {
+		r = make([]error, len(req.Offsets))
+		for i := range r {
+			r[i] = err
+		}
+	}
+	return r
+}
+
+// FetchOffsets handles OffsetFetch for one group: the partitions asked
+// for, or every committed one when partitions is nil. With requireStable,
+// partitions whose commit is being written fail with
+// ErrUnstableOffsetCommit.
+func (c *Coordinator) FetchOffsets(ctx context.Context, group string, partitions []TopicPartition, requireStable bool) ([]FetchedOffset, error) {
+	return call(ctx, c, group, func(s *shard, done func([]FetchedOffset)) {
+		done(s.fetch(group, partitions, requireStable))
+	})
+}
+
+// DeleteOffsets handles OffsetDelete: an error for the group, or one per
+// partition.
+func (c *Coordinator) DeleteOffsets(ctx context.Context, group string, partitions []TopicPartition) ([]error, error) {
+	if group == "" {
+		return nil, ErrInvalidGroupID
+	}
+	type res struct {
+		err  error
+		errs []error
+	}
+	r, err := call(ctx, c, group, func(s *shard, done func(res)) {
+		s.deleteOffsets(group, partitions, func(err error, errs []error) { done(res{err, errs}) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.errs, r.err
+}
+
+// DescribeGroup handles DescribeGroups for one group.
+func (c *Coordinator) DescribeGroup(ctx context.Context, group string) GroupDescription {
+	r, err := call(ctx, c, group, func(s *shard, done func(GroupDescription)) { done(s.describe(group)) })
+	if err != nil {
+		return GroupDescription{Group: group, Err: err, State: Dead}
+	}
+	return r
+}
+
+// DeleteGroup handles DeleteGroups for one group.
+func (c *Coordinator) DeleteGroup(ctx context.Context, group string) error {
+	r, err := call(ctx, c, group, func(s *shard, done func(error)) { s.deleteGroup(group, done) })
+	if err != nil {
+		return err
+	}
+	return r
+}
+
+// ListGroups lists the groups of every loaded partition. While a partition
+// is loading its groups are missing and the error is
+// ErrCoordinatorLoadInProgress, with the groups of the others.
+func (c *Coordinator) ListGroups(ctx context.Context) ([]GroupListing, error) {
+	c.mu.Lock()
+	parts := make([]*partition, 0, len(c.parts))
+	for _, p := range c.parts {
+		parts = append(parts, p)
+	}
+	c.mu.Unlock()
+	var out []GroupListing
+	var firstErr error
+	for _, p := range parts {
+		if !p.loaded.Load() {
+			firstErr = cmpErr(firstErr, ErrCoordinatorLoadInProgress)
+			continue
+		}
+		gs, err := callOn(ctx, p, func(s *shard, done func([]GroupListing)) { done(s.list()) })
+		if err != nil {
+			firstErr = cmpErr(firstErr, err)
+			continue
+		}
+		out = append(out, gs...)
+	}
+	return out, firstErr
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// loop owns one partition's shard: it replays the log, then serves
+// requests, deadlines and write completions until the partition is
+// unloaded.
+func (c *Coordinator) loop(p *partition) {
+	defer close(p.done)
+	sh := newShard(c.shard)
+	sh.log = c.log.With("partition", p.index)
+	start := time.Now()
+	if err := c.replay(p, sh); err != nil {
+		if !errors.Is(err, errUnloaded) {
+			c.log.Error("loading group coordinator partition failed", "partition", p.index, "err", err)
+		}
+		return
+	}
+	p.loaded.Store(true)
+	sh.log.Info("group coordinator partition loaded", "groups", len(sh.groups), "elapsed", time.Since(start))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	jobs := make(chan write)
+	results := make(chan error)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(results)
+		for w := range jobs {
+			results <- c.append(ctx, p, w)
+		}
+	})
+	var queue, inflight []write
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	step := func(fn func()) {
+		sh.run(time.Now(), fn)
+		queue = append(queue, sh.takeWrites()...)
+		if at, ok := sh.next(); ok {
+			timer.Reset(time.Until(at))
+		} else {
+			timer.Stop()
+		}
+	}
+	step(nil)
+	for {
+		var send chan write
+		var next write
+		if len(queue) > 0 {
+			send, next = jobs, queue[0]
+		}
+		select {
+		case op := <-p.ops:
+			step(func() { op(sh) })
+		case send <- next:
+			inflight = append(inflight, next)
+			queue = queue[1:]
+		case err := <-results:
+			w := inflight[0]
+			inflight = inflight[1:]
+			step(func() { w.done(err) })
+		case <-timer.C:
+			step(nil)
+		case <-p.stop:
+			// Writes waiting for replication are abandoned; those not yet
+			// handed to the writer fail. Then everyone still waiting is
+			// told this node no longer coordinates.
+			cancel()
+			close(jobs)
+			for err := range results {
+				w := inflight[0]
+				inflight = inflight[1:]
+				sh.run(time.Now(), func() { w.done(err) })
+			}
+			wg.Wait()
+			for pending := append(inflight, queue...); len(pending) > 0; pending = sh.takeWrites() {
+				for _, w := range pending {
+					sh.run(time.Now(), func() { w.done(ErrNotCoordinator) })
+				}
+			}
+			sh.run(time.Now(), sh.unload)
+			sh.log.Info("group coordinator partition unloaded")
+			return
+		}
+	}
+}
+
+var errUnloaded = errors.New("group: partition unloaded")
+
+// replay rebuilds the shard from the partition's log.
+func (c *Coordinator) replay(p *partition, sh *shard) error {
+	l := newLoader()
+	off := p.log.StartOffset()
+	for {
+		select {
+		case <-p.stop:
+			return errUnloaded
+		default:
+		}
+		data, err := p.log.Read(off, c.cfg.OffsetsLoadBufferSize)
+		if err != nil {
+			return fmt.Errorf("group: reading %s-%d at %d: %w", controller.ConsumerOffsetsTopic, p.index, off, err)
+		}
+		if len(data) == 0 {
+			break
+		}
+		for len(data) > 0 {
+			b, rest, err := record.Next(data)
+			if err != nil {
+				return fmt.Errorf("group: replaying %s-%d at %d: %w", controller.ConsumerOffsetsTopic, p.index, off, err)
+			}
+			data = rest
+			off = b.NextOffset()
+			// Control batches are transaction markers; transactional offset
+			// commits are not produced until transactions are supported.
+			if b.Attributes().Control() || b.Attributes().Transactional() {
+				continue
+			}
+			recs, err := b.DecodeRecords()
+			if err != nil {
+				return fmt.Errorf("group: replaying %s-%d batch at %d: %w", controller.ConsumerOffsetsTopic, p.index, b.BaseOffset(), err)
+			}
+			for _, r := range recs {
+				if err := l.apply(r.Key, r.Value); err != nil {
+					sh.log.Warn("skipping unreadable record", "offset", r.Offset, "err", err)
+				}
+			}
+		}
+	}
+	sh.run(time.Now(), func() { l.finish(sh) })
+	return nil
+}
+
+// append encodes a write as one batch and appends it, waiting at most
+// offsets.commit.timeout.ms for replication. Errors come back as the
+// group package's: ErrNotCoordinator when this node no longer leads the
+// partition, ErrCoordinatorNotAvailable when it cannot take writes now.
+func (c *Coordinator) append(ctx context.Context, p *partition, w write) error {
+	now := time.Now().UnixMilli()
+	bb := record.NewBuilder(record.BuilderOptions{
+		PartitionLeaderEpoch: -1, Compression: c.cfg.Compression,
+		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
+	})
+	for i, r := range w.records {
+		bb.Add(record.Record{Offset: int64(i), Timestamp: now, Key: r.key, Value: r.value})
+	}
+	batch, err := bb.Build()
+	if err != nil {
+		return fmt.Errorf("group: encoding records: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.OffsetsCommitTimeout)
+	defer cancel()
+	err = p.log.Append(ctx, batch)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, replica.ErrTimeout):
+		return fmt.Errorf("%w: %w", errWriteTimeout, err)
+	case errors.Is(err, log.ErrRecordTooLarge):
+		return fmt.Errorf("%w: %w", errWriteTooLarge, err)
+	case errors.Is(err, replica.ErrNotLeader), errors.Is(err, log.ErrStorage), errors.Is(err, log.ErrClosed),
+		errors.Is(err, log.ErrCorruptLog):
+		return fmt.Errorf("%w: %w", ErrNotCoordinator, err)
+	case errors.Is(err, replica.ErrUnknownTopicOrPartition), errors.Is(err, replica.ErrNotEnoughReplicas):
+		return fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, err)
+	}
+	return fmt.Errorf("group: writing to %s-%d: %w", controller.ConsumerOffsetsTopic, p.index, err)
+}

@@ -53,15 +53,40 @@ type ManagerConfig struct {
 	CheckpointInterval time.Duration
 	// Skip names directories under a data directory that are not partition
 	// logs of this manager (e.g. the metadata snapshot).
-	Skip   func(name string) bool
+	Skip func(name string) bool
+
+	// CleanerDisabled stops Run from starting the log cleaner threads
+	// (log.cleaner.enable=false; inverted so that the zero value is
+	// Kafka's default, enabled). CleanNow works either way.
+	CleanerDisabled bool
+	// CleanerThreads is the number of cleaner threads
+	// (log.cleaner.threads, 1).
+	CleanerThreads int
+	// CleanerBackoff is how long a cleaner thread sleeps when no log needs
+	// cleaning (log.cleaner.backoff.ms, 15 s).
+	CleanerBackoff time.Duration
+	// CleanerDedupeBufferSize is the offset map memory shared by the
+	// cleaner threads (log.cleaner.dedupe.buffer.size, 128 MiB).
+	CleanerDedupeBufferSize int64
+	// CleanerDedupeBufferLoadFactor is how full an offset map may get
+	// (log.cleaner.io.buffer.load.factor, 0.9).
+	CleanerDedupeBufferLoadFactor float64
+	// CleanerIOBufferSize is the read and write buffer memory shared by
+	// the cleaner threads (log.cleaner.io.buffer.size, 512 KiB).
+	CleanerIOBufferSize int
+	// CleanerIOMaxBytesPerSecond limits the cleaner threads' I/O together
+	// (log.cleaner.io.max.bytes.per.second; 0 = unlimited, as Kafka's
+	// default Double.MAX_VALUE).
+	CleanerIOMaxBytesPerSecond float64
+
 	FS     FS
 	Logger *slog.Logger
 }
 
 // Manager owns every partition log of a node's data directories: it opens
 // and recovers them at start-up, creates and deletes them, runs the
-// periodic flush, retention and checkpoint work, and marks the
-// directories clean at shutdown.
+// periodic flush, retention and checkpoint work and the log cleaner, and
+// marks the directories clean at shutdown.
 type Manager struct {
 	cfg ManagerConfig
 	fs  FS
@@ -72,6 +97,8 @@ type Manager struct {
 	mu    sync.Mutex
 	logs  map[TopicPartition]*Log
 	where map[TopicPartition]string // data directory of each log
+
+	clean cleaning // the log cleaner (cleaner_manager.go)
 }
 
 // NewManager returns a manager for cfg.Dirs; Load opens what they hold.
@@ -101,6 +128,9 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
+	if err := m.initCleaning(); err != nil {
+		return nil, err
+	}
 	for _, d := range cfg.Dirs {
 		if err := m.fs.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("log: data directory %s: %w", d, err)
@@ -125,6 +155,7 @@ func (m *Manager) Load(configFor func(topic string) (Config, error)) error {
 		recovery := checkpointMap(m.fs, filepath.Join(dir, recoveryPointCheckpoint))
 		starts := checkpointMap(m.fs, filepath.Join(dir, logStartOffsetCheckpoint))
 		hws := checkpointMap(m.fs, filepath.Join(dir, highWatermarkCheckpoint))
+		m.loadCleanerCheckpoint(dir)
 
 		entries, err := m.fs.ReadDir(dir)
 		if err != nil {
@@ -269,18 +300,29 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	tp := TopicPartition{topic, partition}
 	m.mu.Lock()
 	l, ok := m.logs[tp]
+	dir := m.where[tp]
 	delete(m.logs, tp)
 	delete(m.where, tp)
 	m.mu.Unlock()
 	if !ok {
 		return nil
 	}
-	return l.Delete()
+	m.pauseCleaning(tp)
+	return errors.Join(l.Delete(), m.forgetCleaning(tp, dir))
 }
 
 // Run does the periodic work until ctx ends: flushing logs whose flush.ms
-// or flush.messages is due, applying retention, and writing checkpoints.
+// or flush.messages is due, applying retention, writing checkpoints, and
+// (unless CleanerDisabled) compacting logs on CleanerThreads goroutines.
+// It returns once they have all stopped.
 func (m *Manager) Run(ctx context.Context) {
+	var cleaners sync.WaitGroup
+	defer cleaners.Wait()
+	if !m.cfg.CleanerDisabled {
+		for range m.cfg.CleanerThreads {
+			cleaners.Go(func() { m.runCleaner(ctx) })
+		}
+	}
 	flush := time.NewTicker(m.cfg.FlushCheckInterval)
 	retention := time.NewTicker(m.cfg.RetentionCheckInterval)
 	checkpoint := time.NewTicker(m.cfg.CheckpointInterval)
@@ -360,9 +402,11 @@ func (m *Manager) WriteCheckpoints() error {
 	return errors.Join(errs...)
 }
 
-// Close flushes and closes every log, writes the checkpoints and, when all
-// of that succeeded, the clean-shutdown marker of each data directory.
+// Close aborts the cleans in progress, flushes and closes every log,
+// writes the checkpoints and, when all of that succeeded, the
+// clean-shutdown marker of each data directory.
 func (m *Manager) Close() error {
+	m.stopCleaning()
 	var errs []error
 	for _, l := range m.all() {
 		if err := l.Close(); err != nil {

@@ -53,31 +53,105 @@ func (s *segment) appendBatches(data []byte) error {
 }
 
 // seal finishes a segment built with appendBatches: final time index
-// entry, indexes written and dropped from memory, everything fsynced.
+// entry, indexes written and dropped from memory, a preallocated file cut
+// to its data, everything fsynced.
 func (s *segment) seal() error {
 	if err := s.finishRebuild(false); err != nil {
 		return err
+	}
+	fi, err := s.log.Stat()
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrStorage, s.path(logExt), err)
+	}
+	if size := s.size.Load(); fi.Size() > size {
+		if err := s.log.Truncate(size); err != nil {
+			return fmt.Errorf("%w: trimming %s: %w", ErrStorage, s.path(logExt), err)
+		}
 	}
 	return s.sync()
 }
 
 // replaceSegments swaps repl, a sealed segment with the .cleaned suffix,
+// in for olds, a run of consecutive closed segments of the log; see
+// replaceSegmentsIf.
+func (l *Log) replaceSegments(repl *segment, olds []*segment) error {
+	return l.replaceSegmentsIf(repl, olds, nil)
+}
+
+// replaceSegmentsIf swaps repl, a sealed segment with the .cleaned suffix,
 // in for olds, a run of consecutive closed segments of the log, in the
 // order that keeps a crash at any point recoverable:
 //
 //  1. repl's files are renamed .cleaned -> .swap and the directory
 //     fsynced. From here on repl is the truth: Open finishes the job.
-//  2. Under the append lock repl replaces olds in the segment list; olds
-//     are renamed to .deleted and deleted after file.delete.delay.ms.
-//  3. repl's files lose the .swap suffix and the directory is fsynced.
+//  2. repl replaces olds in the segment list; olds are renamed to .deleted
+//     and deleted after file.delete.delay.ms.
+//  3. repl's files lose the .swap suffix, and the directory is fsynced.
 //
 // Before step 1 a crash leaves .cleaned files, which Open deletes, and
 // olds intact. Between 1 and 3, Open sees the .swap segment, deletes the
-// segments whose base offsets fall inside its range, and renames it.
-func (l *Log) replaceSegments(repl *segment, olds []*segment) error {
+// segments whose base offsets fall inside its offset range, and renames
+// it. (A trailing old segment none of whose records made it into repl lies
+// past that range and survives such a recovery whole; it holds no record
+// repl holds, so nothing is lost or doubled.)
+//
+// Everything is checked before step 1, under the append lock, which is
+// held until step 3's renames are done: so no truncation, retention or
+// DeleteRecords can remove or rewrite olds between the check and the
+// swap, which would let a .swap left by a crash bring back data that was
+// meant to be gone. The lock covers renames and one directory fsync (the
+// directory is fsynced once before taking it, so that one has little to
+// do), never the reading and writing of segment data; reads take no part
+// in it. valid, when set, runs first under the lock: an error from it
+// leaves the log and repl untouched.
+//
+// When the result is an error, repl is part of the log exactly when
+// l.gone(repl) is false.
+func (l *Log) replaceSegmentsIf(repl *segment, olds []*segment, valid func() error) error {
 	if len(olds) == 0 {
 		return fmt.Errorf("log: replacing no segments")
 	}
+	// Make repl's creation durable outside the lock.
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return fmt.Errorf("%w: fsync %s: %w", ErrStorage, l.dir, err)
+	}
+
+	l.appendMu.Lock()
+	if err := l.swapLocked(repl, olds, valid); err != nil {
+		l.appendMu.Unlock()
+		return err
+	}
+	l.appendMu.Unlock()
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return l.fail(fmt.Errorf("fsync %s: %w", l.dir, err))
+	}
+	return nil
+}
+
+// swapLocked does steps 1 to 3 of replaceSegmentsIf but the last fsync;
+// the caller holds appendMu.
+func (l *Log) swapLocked(repl *segment, olds []*segment, valid func() error) error {
+	if err := l.writable(); err != nil {
+		return err
+	}
+	if valid != nil {
+		if err := valid(); err != nil {
+			return err
+		}
+	}
+	l.mu.RLock()
+	segs := l.segments
+	i := slices.Index(segs, olds[0])
+	run := i >= 0 && i+len(olds) <= len(segs)-1 && slices.Equal(segs[i:i+len(olds)], olds)
+	fits := run && repl.base >= olds[0].base && repl.next <= segs[i+len(olds)].base
+	l.mu.RUnlock()
+	if !run {
+		return fmt.Errorf("%w: segments to replace are not a run of closed segments of the log", ErrCleaningAborted)
+	}
+	if !fits {
+		return fmt.Errorf("log: replacement segment %d does not fit where segments %d.. were", repl.base, olds[0].base)
+	}
+
 	if err := repl.renameSuffix(swapSuffix); err != nil {
 		return fmt.Errorf("%w: renaming segment %d to .swap: %w", ErrStorage, repl.base, err)
 	}
@@ -85,22 +159,7 @@ func (l *Log) replaceSegments(repl *segment, olds []*segment) error {
 		return l.fail(fmt.Errorf("fsync %s: %w", l.dir, err))
 	}
 
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	if err := l.writable(); err != nil {
-		return err
-	}
 	l.mu.Lock()
-	segs := l.segments
-	i := slices.Index(segs, olds[0])
-	if i < 0 || i+len(olds) > len(segs)-1 || !slices.Equal(segs[i:i+len(olds)], olds) {
-		l.mu.Unlock()
-		return fmt.Errorf("log: segments to replace are not a run of closed segments of the log")
-	}
-	if repl.base < olds[0].base || (i+len(olds) < len(segs) && repl.next > segs[i+len(olds)].base) {
-		l.mu.Unlock()
-		return fmt.Errorf("log: replacement segment %d does not fit where segments %d.. were", repl.base, olds[0].base)
-	}
 	l.segments = slices.Concat(segs[:i], []*segment{repl}, segs[i+len(olds):])
 	l.mu.Unlock()
 
@@ -110,8 +169,6 @@ func (l *Log) replaceSegments(repl *segment, olds []*segment) error {
 	if err := repl.renameSuffix(""); err != nil {
 		return l.fail(fmt.Errorf("renaming segment %d from .swap: %w", repl.base, err))
 	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		return l.fail(fmt.Errorf("fsync %s: %w", l.dir, err))
-	}
+	l.dirDirty.Store(true)
 	return nil
 }

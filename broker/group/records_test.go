@@ -279,7 +279,7 @@ func TestPartitionFor(t *testing.T) {
 		{"a", 97 % 50},
 		{"my-group", 1906497762 % 50},
 		{"console-consumer-12345", 158455506 % 50},
-		{"polygenelubricants", 0}, // hashCode is Integer.MIN_VALUE; Kafka's abs makes it 0
+		{"polygenelubricants", 0},    // hashCode is Integer.MIN_VALUE; Kafka's abs makes it 0
 		{"\U0001F600", 1772899 % 50}, // a surrogate pair in UTF-16
 	}
 	for _, tt := range tests {

@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"produce": {run: runProduce, summary: "write lines from standard input to a topic (kafka-console-producer)"},
 		"consume": {run: runConsume, summary: "print records of a topic (kafka-console-consumer)"},
 		"configs": {run: runConfigs, summary: "describe or alter topic and broker configs (kafka-configs)"},
+		"groups":  {run: runGroups, summary: "list, describe, reset offsets of or delete consumer groups (kafka-consumer-groups)"},
 		"perf":    {run: runPerf, summary: "measure produce or consume throughput and latency (kafka-*-perf-test)"},
 	}
 }

@@ -399,7 +399,9 @@ func (h *harness) exec(t *testing.T, line string) string {
 			}
 		})
 	case "delete-group":
-		h.step(func() { h.s.deleteGroup(g, func(err error) { fmt.Fprintf(&h.out, "%s: delete-group %s\n", tag, errName(err)) }) })
+		h.step(func() {
+			h.s.deleteGroup(g, func(err error) { fmt.Fprintf(&h.out, "%s: delete-group %s\n", tag, errName(err)) })
+		})
 	case "delete-offsets":
 		var tps []TopicPartition
 		for p := range strings.SplitSeq(a["partitions"], ",") {

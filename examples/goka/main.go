@@ -146,16 +146,18 @@ func count(ctx goka.Context, _ any) {
 }
 
 // newProcessor creates the counting processor. goka creates the group
-// table here if it does not exist yet; the clicks topic must exist.
-func newProcessor(s settings) (*goka.Processor, error) {
-	return goka.NewProcessor(s.brokers, counter(s.clicks, s.group),
+// table here if it does not exist yet; the clicks topic must exist. Extra
+// options come last and so win (goka's tester replaces every builder).
+func newProcessor(s settings, extra ...goka.ProcessorOption) (*goka.Processor, error) {
+	opts := []goka.ProcessorOption{
 		goka.WithLogger(gokaLogger{s.logger}),
 		goka.WithTopicManagerBuilder(s.topicManagerBuilder()),
 		goka.WithProducerBuilder(s.producerBuilder()),
 		goka.WithConsumerGroupBuilder(s.consumerGroupBuilder()),
 		goka.WithConsumerSaramaBuilder(s.consumerBuilder()),
 		goka.WithStorageBuilder(s.storageBuilder()),
-	)
+	}
+	return goka.NewProcessor(s.brokers, counter(s.clicks, s.group), append(opts, extra...)...)
 }
 
 // newView creates a view of the group table, kept in memory. The table

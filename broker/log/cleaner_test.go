@@ -985,8 +985,8 @@ func TestGroupSegments(t *testing.T) {
 		{"by size", []*segment{seg(0, 400, 1), seg(10, 400, 1), seg(20, 400, 1), seg(30, 0, 0)}, 1000, 1000, [][2]int{{0, 2}, {2, 3}}},
 		{"a segment too large alone", []*segment{seg(0, 2000, 1), seg(10, 100, 1), seg(20, 0, 0)}, 1000, 1000, [][2]int{{0, 1}, {1, 2}}},
 		{"by time index size", []*segment{seg(0, 10, 40), seg(10, 10, 40), seg(20, 10, 40), seg(30, 0, 0)}, 1000, 1000, [][2]int{{0, 2}, {2, 3}}},
-		{"by offset range", []*segment{seg(0, 10, 1), seg(math.MaxInt32 - 5, 10, 1), seg(math.MaxInt32 + 10, 10, 1), seg(math.MaxInt32 + 20, 0, 0)}, 1000, 1000, [][2]int{{0, 1}, {1, 3}}},
-		{"an empty segment ignores the offset range", []*segment{seg(0, 10, 1), seg(5, 0, 0), seg(math.MaxInt32 + 10, 0, 0)}, 1000, 1000, [][2]int{{0, 2}}},
+		{"by offset range", []*segment{seg(0, 10, 1), seg(math.MaxInt32-5, 10, 1), seg(math.MaxInt32+10, 10, 1), seg(math.MaxInt32+20, 0, 0)}, 1000, 1000, [][2]int{{0, 1}, {1, 3}}},
+		{"an empty segment ignores the offset range", []*segment{seg(0, 10, 1), seg(5, 0, 0), seg(math.MaxInt32+10, 0, 0)}, 1000, 1000, [][2]int{{0, 2}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

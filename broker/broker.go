@@ -22,6 +22,7 @@ import (
 
 	"github.com/runnel/runnel/broker/config"
 	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/group"
 	"github.com/runnel/runnel/broker/log"
 	"github.com/runnel/runnel/broker/metadata"
 	"github.com/runnel/runnel/broker/replica"
@@ -44,6 +45,7 @@ type Broker struct {
 	logs     *log.Manager
 	ctrl     *controller.Controller
 	replicas *replica.Manager
+	groups   *group.Coordinator
 	srv      *server.Server
 	addrs    []net.Addr
 
@@ -153,6 +155,12 @@ func New(cfg Config) (b *Broker, err error) {
 		Logger:      b.log,
 	})
 
+	gcfg := group.ConfigFrom(bc)
+	gcfg.Replicas, gcfg.Logger = b.replicas, b.log
+	if b.groups, err = group.New(gcfg); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+
 	var listeners []server.Listener
 	for _, l := range bc.Listeners {
 		listeners = append(listeners, server.Listener{Name: l.Name, Addr: net.JoinHostPort(l.Host, strconv.Itoa(l.Port))})
@@ -164,6 +172,7 @@ func New(cfg Config) (b *Broker, err error) {
 		CurrentBroker:   b.effective.Load,
 		Controller:      b.ctrl,
 		Replicas:        b.replicas,
+		Groups:          b.groups,
 		MaxRequestBytes: bc.SocketRequestMaxBytes,
 		Logger:          b.log,
 	})
@@ -188,6 +197,9 @@ func New(cfg Config) (b *Broker, err error) {
 			applyErr = err
 			b.log.Error("applying metadata failed", "err", err)
 		}
+		// The group coordinator loads the __consumer_offsets partitions
+		// this node now leads.
+		b.groups.Apply(img)
 	})
 	if applyErr != nil {
 		return nil, fmt.Errorf("broker: %w", applyErr)
@@ -278,6 +290,9 @@ func (b *Broker) Close() error {
 		}
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		// Group requests waiting for a rebalance are answered first
+		// (NOT_COORDINATOR), so that they do not hold up the shutdown.
+		b.groups.Close()
 		err := b.srv.Shutdown(sctx)
 		b.wg.Wait()
 		b.closeErr = errors.Join(err, b.release())
@@ -295,6 +310,7 @@ func (b *Broker) Abandon() {
 	b.closeOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
+		b.groups.Close()
 		b.srv.Shutdown(ctx)
 		if b.cancel != nil {
 			b.cancel()
@@ -308,9 +324,13 @@ func (b *Broker) Abandon() {
 	})
 }
 
-// release closes the logs and unlocks the dirs.
+// release stops the group coordinator, closes the logs and unlocks the
+// dirs.
 func (b *Broker) release() error {
 	var errs []error
+	if b.groups != nil {
+		errs = append(errs, b.groups.Close())
+	}
 	if b.logs != nil {
 		errs = append(errs, b.logs.Close())
 	}

@@ -31,6 +31,17 @@ var supported = map[int16]versionRange{
 	kmsg.CreatePartitions.Int16():        {0, 3},
 	kmsg.IncrementalAlterConfigs.Int16(): {0, 1},
 	kmsg.DescribeCluster.Int16():         {0, 1},
+	kmsg.OffsetCommit.Int16():            {0, 9},
+	kmsg.OffsetFetch.Int16():             {0, 9},
+	kmsg.FindCoordinator.Int16():         {0, 4},
+	kmsg.JoinGroup.Int16():               {0, 9},
+	kmsg.Heartbeat.Int16():               {0, 4},
+	kmsg.LeaveGroup.Int16():              {0, 5},
+	kmsg.SyncGroup.Int16():               {0, 5},
+	kmsg.DescribeGroups.Int16():          {0, 5},
+	kmsg.ListGroups.Int16():              {0, 5},
+	kmsg.DeleteGroups.Int16():            {0, 2},
+	kmsg.OffsetDelete.Int16():            {0, 0},
 }
 
 func apiVersionsResponse(version int16, code int16) *kmsg.ApiVersionsResponse {

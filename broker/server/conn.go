@@ -18,17 +18,22 @@ import (
 // conn is one client connection. Its serve loop owns it: it reads a frame,
 // handles it, writes the response, and goes on to the next.
 type conn struct {
-	s   *Server
-	nc  net.Conn
-	br  *bufio.Reader
-	bw  *bufio.Writer
-	log *slog.Logger
-	buf []byte // reused frame buffer
+	s    *Server
+	nc   net.Conn
+	host string // "/" + the peer's IP, as Kafka reports client hosts
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	log  *slog.Logger
+	buf  []byte // reused frame buffer
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
+	host := nc.RemoteAddr().String()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
 	return &conn{
-		s: s, nc: nc,
+		s: s, nc: nc, host: "/" + host,
 		br:  bufio.NewReaderSize(nc, 64<<10),
 		bw:  bufio.NewWriterSize(nc, 64<<10),
 		log: s.log.With("remote", nc.RemoteAddr().String()),
@@ -43,6 +48,9 @@ type request struct {
 	kmsg.Request
 	correlationID int32
 	clientID      *string
+	// clientHost is the peer's address as Kafka reports it ("/" + IP),
+	// for group members.
+	clientHost string
 }
 
 // errClose ends a connection after a protocol violation, as the Java
@@ -77,6 +85,7 @@ func (c *conn) serve() {
 			c.log.Info("closing connection on bad request", "err", err)
 			return
 		}
+		req.clientHost = c.host
 		resp, splices, err := c.s.handle(c.s.baseCtx, req)
 		if err != nil {
 			c.log.Info("closing connection", "api", kmsg.NameForKey(req.Key()), "err", err)
@@ -235,6 +244,28 @@ func (s *Server) handle(ctx context.Context, r *request) (kmsg.Response, []splic
 		return s.handleIncrementalAlterConfigs(req), nil, nil
 	case *kmsg.DescribeClusterRequest:
 		return s.handleDescribeCluster(req), nil, nil
+	case *kmsg.OffsetCommitRequest:
+		return s.handleOffsetCommit(ctx, req), nil, nil
+	case *kmsg.OffsetFetchRequest:
+		return s.handleOffsetFetch(ctx, req), nil, nil
+	case *kmsg.FindCoordinatorRequest:
+		return s.handleFindCoordinator(req), nil, nil
+	case *kmsg.JoinGroupRequest:
+		return s.handleJoinGroup(ctx, req, deref(r.clientID), r.clientHost), nil, nil
+	case *kmsg.HeartbeatRequest:
+		return s.handleHeartbeat(ctx, req), nil, nil
+	case *kmsg.LeaveGroupRequest:
+		return s.handleLeaveGroup(ctx, req), nil, nil
+	case *kmsg.SyncGroupRequest:
+		return s.handleSyncGroup(ctx, req), nil, nil
+	case *kmsg.DescribeGroupsRequest:
+		return s.handleDescribeGroups(ctx, req), nil, nil
+	case *kmsg.ListGroupsRequest:
+		return s.handleListGroups(ctx, req), nil, nil
+	case *kmsg.DeleteGroupsRequest:
+		return s.handleDeleteGroups(ctx, req), nil, nil
+	case *kmsg.OffsetDeleteRequest:
+		return s.handleOffsetDelete(ctx, req), nil, nil
 	}
 	return nil, nil, fmt.Errorf("%w: no handler for %s", errClose, kmsg.NameForKey(r.Key()))
 }

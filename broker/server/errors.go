@@ -5,6 +5,7 @@ import (
 
 	"github.com/runnel/runnel/broker/config"
 	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/group"
 	"github.com/runnel/runnel/broker/log"
 	"github.com/runnel/runnel/broker/record"
 	"github.com/runnel/runnel/broker/replica"
@@ -43,7 +44,29 @@ var errorTable = []struct {
 	err  error
 	code *kerr.Error
 }{
-	// The record package's errors come first: the log wraps them in its
+	// The group coordinator's errors come first: they wrap the replica
+	// and log errors of its writes, which they translate as Kafka's
+	// coordinator does (a lost leadership is NOT_COORDINATOR).
+	{group.ErrInvalidGroupID, kerr.InvalidGroupID},
+	{group.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
+	{group.ErrNotCoordinator, kerr.NotCoordinator},
+	{group.ErrCoordinatorLoadInProgress, kerr.CoordinatorLoadInProgress},
+	{group.ErrInvalidSessionTimeout, kerr.InvalidSessionTimeout},
+	{group.ErrUnknownMemberID, kerr.UnknownMemberID},
+	{group.ErrMemberIDRequired, kerr.MemberIDRequired},
+	{group.ErrIllegalGeneration, kerr.IllegalGeneration},
+	{group.ErrRebalanceInProgress, kerr.RebalanceInProgress},
+	{group.ErrInconsistentGroupProtocol, kerr.InconsistentGroupProtocol},
+	{group.ErrFencedInstanceID, kerr.FencedInstanceID},
+	{group.ErrGroupMaxSizeReached, kerr.GroupMaxSizeReached},
+	{group.ErrGroupIDNotFound, kerr.GroupIDNotFound},
+	{group.ErrNonEmptyGroup, kerr.NonEmptyGroup},
+	{group.ErrGroupSubscribedToTopic, kerr.GroupSubscribedToTopic},
+	{group.ErrOffsetMetadataTooLarge, kerr.OffsetMetadataTooLarge},
+	{group.ErrUnstableOffsetCommit, kerr.UnstableOffsetCommit},
+	{group.ErrInvalidCommitOffsetSize, kerr.InvalidCommitOffsetSize},
+
+	// The record package's errors come next: the log wraps them in its
 	// own, and the more specific cause decides the code (a bad CRC is
 	// CORRUPT_MESSAGE even though the log calls the batch invalid).
 	{record.ErrBadMagic, kerr.UnsupportedForMessageFormat},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/runnel/runnel/broker/config"
 	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/group"
 	"github.com/runnel/runnel/broker/replica"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	CurrentBroker func() *config.Broker
 	Controller    *controller.Controller
 	Replicas      *replica.Manager
+	// Groups is the group coordinator; nil answers every group API with
+	// COORDINATOR_NOT_AVAILABLE.
+	Groups *group.Coordinator
 	// MaxRequestBytes is socket.request.max.bytes; larger frames close the
 	// connection.
 	MaxRequestBytes int32

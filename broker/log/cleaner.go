@@ -273,7 +273,9 @@ func (l *Log) cleanableIn(v *cleanView, firstDirty int64, now time.Time) (Cleana
 // only for the swap of each group of segments. A truncation, retention or
 // DeleteRecords that removes or rewrites a segment being compacted aborts
 // the clean with ErrCleaningAborted, as does the end of ctx or the log
-// closing. Store the result's FirstDirtyOffset for the next clean.
+// closing. The caller must not Delete the log meanwhile (the Manager
+// aborts a clean first). Store the result's FirstDirtyOffset for the next
+// clean.
 func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.Time) (CleanResult, error) {
 	v, err := l.viewForCleaning()
 	if err != nil {
@@ -284,7 +286,7 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 	}
 	cb, u, err := l.cleanableIn(&v, firstDirty, now)
 	if err != nil {
-		return CleanResult{}, c.abortErr(l, err)
+		return CleanResult{}, c.abortErr(l, v.gen, err)
 	}
 	res := CleanResult{FirstDirtyOffset: cb.FirstDirtyOffset, FirstUncleanableOffset: cb.FirstUncleanableOffset, DeleteHorizon: -1}
 	if u == 0 {
@@ -297,7 +299,7 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 	if cb.FirstDirtyOffset < endOffset {
 		endOffset, err = c.buildOffsetMap(ctx, &v, u, cb.FirstDirtyOffset, cb.FirstUncleanableOffset, &res)
 		if err != nil {
-			return res, c.abortErr(l, err)
+			return res, c.abortErr(l, v.gen, err)
 		}
 	} else {
 		// Nothing is dirty (a clean to drop expired tombstones), or the
@@ -330,7 +332,7 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 		group := v.segs[g[0]:g[1]]
 		repl, err := c.cleanGroup(ctx, l, group, st, &res)
 		if err != nil {
-			return res, c.abortErr(l, err)
+			return res, c.abortErr(l, v.gen, err)
 		}
 		err = l.replaceSegmentsIf(repl, group, func() error {
 			// Under the append lock, which every truncation holds.
@@ -347,7 +349,7 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 					repl.close() // a .swap: Open finishes or drops it
 				}
 			}
-			return res, c.abortErr(l, err)
+			return res, c.abortErr(l, v.gen, err)
 		}
 		res.Segments += len(group)
 		res.Groups++
@@ -360,10 +362,11 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 	return res, nil
 }
 
-// abortErr turns the error of a clean whose log closed, failed or changed
-// meanwhile into ErrCleaningAborted (reads of removed segments fail with
-// "file already closed").
-func (c *Cleaner) abortErr(l *Log, err error) error {
+// abortErr turns the error of a clean whose log closed or changed
+// meanwhile into ErrCleaningAborted: reads of segments removed by retention
+// fail with "file already closed", reads of segments a truncation cut
+// (the log's truncation count is no longer gen) end early.
+func (c *Cleaner) abortErr(l *Log, gen uint64, err error) error {
 	switch {
 	case err == nil || errors.Is(err, ErrCleaningAborted):
 		return err
@@ -371,11 +374,13 @@ func (c *Cleaner) abortErr(l *Log, err error) error {
 		return fmt.Errorf("%w: %w", ErrCleaningAborted, err)
 	}
 	l.mu.RLock()
-	closed := l.closed || l.closing
+	closed, truncated := l.closed || l.closing, l.truncations != gen
 	l.mu.RUnlock()
 	switch {
 	case closed:
 		return fmt.Errorf("%w: the log closed: %w", ErrCleaningAborted, err)
+	case truncated:
+		return fmt.Errorf("%w: the log was truncated: %w", ErrCleaningAborted, err)
 	case errors.Is(err, os.ErrClosed):
 		return fmt.Errorf("%w: a segment was removed meanwhile: %w", ErrCleaningAborted, err)
 	}

@@ -159,7 +159,7 @@ func (m *Manager) runCleaner(ctx context.Context) {
 		case err != nil:
 			m.log.Error("log cleaning failed; the log is skipped until it is reopened", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 		}
-		if cleaned || err != nil {
+		if cleaned {
 			timer.Reset(0)
 		} else {
 			timer.Reset(m.cfg.CleanerBackoff)

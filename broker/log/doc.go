@@ -75,7 +75,9 @@
 // Kafka's text format, written atomically (temporary file, fsync, rename,
 // directory fsync). WriteCheckpoint and ReadCheckpoint handle the data
 // directory's files (recovery-point-offset-checkpoint,
-// log-start-offset-checkpoint, replication-offset-checkpoint):
+// log-start-offset-checkpoint, replication-offset-checkpoint, and
+// cleaner-offset-checkpoint, which holds each compacted partition's first
+// dirty offset; see Compaction):
 //
 //	0                 version
 //	2                 number of entries
@@ -96,6 +98,88 @@
 // rebuilt. Leftover .deleted and .cleaned files are removed, and a .swap
 // segment replaces the segments it covers. After a clean shutdown the
 // files are trusted and only index sizes and positions are checked.
+//
+// # Compaction
+//
+// The log cleaner (Cleaner, run by the Manager on log.cleaner.threads
+// goroutines, or at once with Manager.CleanNow) compacts logs whose
+// cleanup.policy contains compact, as Kafka's LogCleaner does: for every
+// key it keeps the latest record.
+//
+//	log start      first dirty offset    first uncleanable offset   LEO
+//	├── clean ────────────┼── dirty ──────────────┼── uncleanable ──────┤
+//	  compacted before      mapped: key → offset     active segment, not
+//	                                                 wholly below the high
+//	                                                 watermark, or younger
+//	                                                 than min.compaction.lag.ms
+//
+// The first dirty offset is where the last clean stopped; it survives
+// restarts in the data directory's cleaner-offset-checkpoint (an offset
+// outside the log, or a truncation since, means the log start offset).
+// The first uncleanable offset is the base offset of the first segment the
+// cleaner must leave alone: the active segment, the first segment not
+// wholly below the high watermark, or the first dirty segment whose largest
+// timestamp is younger than min.compaction.lag.ms. A log is due when its
+// dirty bytes are at least min.cleanable.dirty.ratio of the cleanable
+// bytes, or when the first batch of a dirty segment is older than
+// max.compaction.lag.ms; the dirtiest due log goes first. A log whose kept
+// tombstones' delete horizon has passed is due as well, so that they go
+// without new writes.
+//
+// A clean first maps every key of the dirty section to the offset of its
+// latest record, in an offset map of fixed memory
+// (log.cleaner.dedupe.buffer.size): 24 bytes per key, a 128-bit
+// fingerprint and the offset. When the map fills, the clean stops mapping
+// at the last whole batch and compacts up to there; the next clean goes
+// on. It then rewrites the segments from the start of the log to the end
+// of the mapped part, in groups that fit one segment (segment.bytes,
+// segment.index.bytes, offsets within 2³¹-1 of the group's base offset).
+// Batch by batch:
+//
+//   - A record stays when its offset is past the mapped part, or when it
+//     has a key and no later record of that key is mapped. Records without
+//     a key go, as Kafka drops them from compacted topics.
+//   - A tombstone (null value) stays until its batch's delete horizon
+//     (KIP-534): the first clean that keeps it sets the horizon to its time
+//     plus delete.retention.ms, in the batch's base timestamp with the
+//     delete-horizon attribute; a clean at or after the horizon drops it. A
+//     consumer that reads the log from its start within delete.retention.ms
+//     of a clean sees every tombstone that clean kept.
+//   - A batch whose records all stay, and that needs no new horizon, is
+//     copied as it is. One that keeps some is rebuilt with the same base
+//     offset, lastOffsetDelta, codec, leader epoch, producer ID, epoch,
+//     base sequence and attributes. One that keeps none is dropped, unless
+//     it is the last batch of its producer ID in the log: that one stays as
+//     an empty batch header, which keeps the producer's epoch and last
+//     sequence number (Kafka keeps it while the producer's state has not
+//     expired; without producer state in the log Runnel keeps it for good).
+//   - Control batches (transaction markers) stay as they are. Removing
+//     aborted transactions' records and markers whose transaction is gone
+//     comes with transactions.
+//
+// Offsets never change: a compacted log has gaps, which reads and indexes
+// handle (a read of an offset in a gap returns the batch after it). Each
+// group's new segment is written as <base>.log.cleaned (with its indexes
+// rebuilt), fsynced and swapped in:
+//
+//  1. Under the append lock, the cleaner checks the old segments are still
+//     the log's (retention, DeleteRecords or a truncation since aborts the
+//     clean; the .cleaned files are removed), renames the new files to
+//     .swap and fsyncs the directory. From here on the new segment wins.
+//  2. The new segment replaces the old ones in the segment list; the old
+//     ones are renamed .deleted and removed after file.delete.delay.ms, so
+//     reads in progress finish on them.
+//  3. The new files lose their .swap suffix; the lock is released and the
+//     directory fsynced.
+//
+// A crash before step 1 leaves .cleaned files, which Open removes: the old
+// segments stand. A crash after it leaves a .swap segment, which Open
+// installs in place of the segments whose base offsets fall in its offset
+// range. Either way no record is lost or doubled: each group comes back as
+// it was or as compacted (a trailing old segment none of whose records was
+// kept may survive whole). The append lock is held only for the renames
+// and one directory fsync per group, never while segment data is read or
+// written; reads never wait for it.
 //
 // # Concurrency and durability
 //

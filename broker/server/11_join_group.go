@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/runnel/runnel/broker/group"
@@ -47,8 +48,10 @@ func (s *Server) handleJoinGroup(ctx context.Context, req *kmsg.JoinGroupRequest
 		Reason:                 deref(req.Reason),
 	}
 	jr.RequireKnownMemberID = req.Version >= 4 && jr.InstanceID == ""
+	// The coordinator keeps the metadata; the request's bytes belong to the
+	// connection's frame buffer.
 	for _, p := range req.Protocols {
-		jr.Protocols = append(jr.Protocols, group.Protocol{Name: p.Name, Metadata: p.Metadata})
+		jr.Protocols = append(jr.Protocols, group.Protocol{Name: p.Name, Metadata: bytes.Clone(p.Metadata)})
 	}
 	r := gc.Join(ctx, jr)
 	resp.ErrorCode = errorCode(r.Err)

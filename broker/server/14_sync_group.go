@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/runnel/runnel/broker/group"
@@ -39,8 +40,10 @@ func (s *Server) handleSyncGroup(ctx context.Context, req *kmsg.SyncGroupRequest
 		Protocol:     req.Protocol,
 		Assignments:  make(map[string][]byte, len(req.GroupAssignment)),
 	}
+	// The coordinator keeps the assignments; the request's bytes belong to
+	// the connection's frame buffer. A member given twice gets the last.
 	for _, a := range req.GroupAssignment {
-		sr.Assignments[a.MemberID] = a.MemberAssignment // the last one given wins
+		sr.Assignments[a.MemberID] = bytes.Clone(a.MemberAssignment)
 	}
 	r := gc.Sync(ctx, sr)
 	resp.ErrorCode = errorCode(r.Err)

@@ -579,6 +579,58 @@ type groupsCommand struct {
 	now            func() time.Time
 }
 
+// retriable reports whether err is an error Kafka's clients retry, such
+// as a group coordinator that is loading, moving or not yet available
+// (__consumer_offsets is created on first use). Shard errors are retriable
+// when each shard's is.
+func retriable(err error) bool {
+	if se, ok := errors.AsType[*kadm.ShardErrors](err); ok {
+		for _, e := range se.Errs {
+			if !retriable(e.Err) {
+				return false
+			}
+		}
+		return len(se.Errs) > 0
+	}
+	return kerr.IsRetriable(err)
+}
+
+// retry runs op until it succeeds, fails with an error that is not
+// retriable, or --timeout has passed, and returns op's last error. Kafka's
+// admin client retries a coordinator error within its timeout; franz-go's
+// sharded requests return one from FindCoordinator at once.
+func (g *groupsCommand) retry(ctx context.Context, op func() error) error {
+	deadline := time.Now().Add(g.o.timeout)
+	backoff := 50 * time.Millisecond
+	for {
+		err := op()
+		if err == nil || !retriable(err) || time.Now().Add(backoff).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// fetchOffsets returns a group's committed offsets.
+func (g *groupsCommand) fetchOffsets(ctx context.Context, group string) (kadm.OffsetResponses, error) {
+	var offs kadm.OffsetResponses
+	err := g.retry(ctx, func() (err error) {
+		offs, err = g.adm.FetchOffsets(ctx, group)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetching committed offsets of group %s: %w", group, err)
+	}
+	return offs, nil
+}
+
 // groupListing is one group as ListGroups reports it.
 type groupListing struct {
 	group, protocolType, state, groupType string
@@ -588,17 +640,26 @@ type groupListing struct {
 // name: classic groups of protocol type "consumer" (or none yet) and
 // KIP-848 consumer groups, as Kafka's tool lists them.
 func (g *groupsCommand) listConsumerGroups(ctx context.Context) ([]groupListing, error) {
-	req := kmsg.NewPtrListGroupsRequest()
+	var shards []kgo.ResponseShard
+	err := g.retry(ctx, func() error {
+		shards = g.cl.RequestSharded(ctx, kmsg.NewPtrListGroupsRequest())
+		for _, shard := range shards {
+			if shard.Err != nil {
+				return shard.Err
+			}
+			if err := kerr.ErrorForCode(shard.Resp.(*kmsg.ListGroupsResponse).ErrorCode); err != nil {
+				return fmt.Errorf("broker %d: %w", shard.Meta.NodeID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing groups: %w", err)
+	}
 	var out []groupListing
 	seen := map[string]bool{}
-	for _, shard := range g.cl.RequestSharded(ctx, req) {
-		if shard.Err != nil {
-			return nil, fmt.Errorf("listing groups: %w", shard.Err)
-		}
+	for _, shard := range shards {
 		resp := shard.Resp.(*kmsg.ListGroupsResponse)
-		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-			return nil, fmt.Errorf("listing groups on broker %d: %w", shard.Meta.NodeID, err)
-		}
 		for _, lg := range resp.Groups {
 			if seen[lg.Group] || (lg.ProtocolType != "consumer" && lg.ProtocolType != "") {
 				continue
@@ -722,7 +783,18 @@ func (g *groupsCommand) describe(ctx context.Context, groups []string) (map[stri
 	if len(groups) == 0 {
 		return out, nil
 	}
-	described, err := g.adm.DescribeGroups(ctx, groups...)
+	var described kadm.DescribedGroups
+	err := g.retry(ctx, func() (err error) {
+		if described, err = g.adm.DescribeGroups(ctx, groups...); err != nil {
+			return err
+		}
+		for _, d := range described {
+			if retriable(d.Err) {
+				return fmt.Errorf("group %s: %w", d.Group, d.Err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("describing groups: %w", err)
 	}
@@ -855,9 +927,9 @@ type offsetRow struct {
 // to a member (members with the most partitions first), then one row per
 // partition with a committed offset that no member has.
 func (g *groupsCommand) offsetRows(ctx context.Context, d groupDescription) ([]offsetRow, error) {
-	committed, err := g.adm.FetchOffsets(ctx, d.Group)
+	committed, err := g.fetchOffsets(ctx, d.Group)
 	if err != nil {
-		return nil, fmt.Errorf("fetching committed offsets of group %s: %w", d.Group, err)
+		return nil, err
 	}
 	type member struct {
 		m     kadm.DescribedGroupMember
@@ -1101,9 +1173,32 @@ func (g *groupsCommand) deleteGroups(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resps, err := g.adm.DeleteGroups(ctx, groups...)
-	if err != nil && len(resps) == 0 {
-		return fmt.Errorf("deleting groups: %w", err)
+	// Groups whose coordinator is not ready are asked again; the others
+	// keep their first answer, since deleting twice would report a
+	// deleted group as missing.
+	resps := kadm.DeleteGroupResponses{}
+	pending := groups
+	rerr := g.retry(ctx, func() error {
+		var got kadm.DeleteGroupResponses
+		got, err = g.adm.DeleteGroups(ctx, pending...)
+		if err != nil && len(got) == 0 {
+			return err
+		}
+		var again []string
+		var last error
+		for _, grp := range pending {
+			if r, ok := got[grp]; ok && retriable(r.Err) {
+				again, last = append(again, grp), r.Err
+			}
+			if r, ok := got[grp]; ok {
+				resps[grp] = r
+			}
+		}
+		pending = again
+		return last
+	})
+	if rerr != nil && len(resps) == 0 {
+		return fmt.Errorf("deleting groups: %w", rerr)
 	}
 	var ok, failed []string
 	for _, grp := range groups {
@@ -1170,7 +1265,11 @@ func (g *groupsCommand) deleteGroupOffsets(ctx context.Context) error {
 	}
 	var topErr error
 	if len(set) > 0 {
-		resps, err := g.adm.DeleteOffsets(ctx, group, set)
+		var resps kadm.DeleteOffsetsResponses
+		err := g.retry(ctx, func() (err error) {
+			resps, err = g.adm.DeleteOffsets(ctx, group, set)
+			return err
+		})
 		if err != nil {
 			var ke *kerr.Error
 			if !errors.As(err, &ke) {
@@ -1286,9 +1385,9 @@ func (g *groupsCommand) reset(ctx context.Context) error {
 // resetGroup computes one group's new offsets and commits them with
 // --execute.
 func (g *groupsCommand) resetGroup(ctx context.Context, group string, plan map[string]map[topicPartition]int64) (map[topicPartition]int64, error) {
-	committed, err := g.adm.FetchOffsets(ctx, group)
+	committed, err := g.fetchOffsets(ctx, group)
 	if err != nil {
-		return nil, fmt.Errorf("fetching committed offsets: %w", err)
+		return nil, err
 	}
 	current := map[topicPartition]int64{}
 	committed.Each(func(r kadm.OffsetResponse) {
@@ -1332,7 +1431,7 @@ func (g *groupsCommand) resetGroup(ctx context.Context, group string, plan map[s
 		for tp, off := range newOffsets {
 			commit.AddOffset(tp.topic, tp.partition, off, -1)
 		}
-		if err := g.adm.CommitAllOffsets(ctx, group, commit); err != nil {
+		if err := g.retry(ctx, func() error { return g.adm.CommitAllOffsets(ctx, group, commit) }); err != nil {
 			return nil, fmt.Errorf("committing offsets: %w", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -492,6 +493,47 @@ func TestWriteNewOffsetsAndDeleteStatus(t *testing.T) {
 		"\nzzz             -          Error: UNKNOWN_TOPIC_OR_PARTITION: y\n"
 	if buf.String() != want {
 		t.Errorf("delete offsets table:\n%q\nwant\n%q", buf.String(), want)
+	}
+}
+
+func TestGroupsRetry(t *testing.T) {
+	notReady := fmt.Errorf("describing: %w", kerr.CoordinatorNotAvailable)
+	shardNotReady := &kadm.ShardErrors{Errs: []kadm.ShardError{{Err: kerr.CoordinatorLoadInProgress}}}
+	mixed := &kadm.ShardErrors{Errs: []kadm.ShardError{{Err: kerr.CoordinatorLoadInProgress}, {Err: kerr.GroupAuthorizationFailed}}}
+	tests := []struct {
+		name      string
+		errs      []error // op's answers in turn; the last one repeats
+		wantCalls int
+		wantErr   error
+		wantTook  time.Duration
+	}{
+		{"success", []error{nil}, 1, nil, 0},
+		{"coordinator becomes available", []error{notReady, shardNotReady, nil}, 3, nil, 150 * time.Millisecond},
+		{"not retriable", []error{kerr.NonEmptyGroup}, 1, kerr.NonEmptyGroup, 0},
+		{"a shard not retriable", []error{mixed}, 1, mixed, 0},
+		// 50+100+200+400+800+1000+1000+1000 ms of backoff fit in 5 s;
+		// the next 1 s would not.
+		{"gives up at the timeout", []error{notReady}, 9, notReady, 4550 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := &groupsCommand{o: &groupsOptions{timeout: 5 * time.Second}}
+				calls := 0
+				start := time.Now()
+				err := g.retry(t.Context(), func() error {
+					e := tc.errs[min(calls, len(tc.errs)-1)]
+					calls++
+					return e
+				})
+				if calls != tc.wantCalls || err != tc.wantErr {
+					t.Errorf("%d calls, err %v; want %d calls, err %v", calls, err, tc.wantCalls, tc.wantErr)
+				}
+				if took := time.Since(start); took != tc.wantTook {
+					t.Errorf("retrying took %v, want %v", took, tc.wantTook)
+				}
+			})
+		})
 	}
 }
 

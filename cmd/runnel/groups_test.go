@@ -639,11 +639,11 @@ func (f *groupsFixture) committed(group string) string {
 // of "orders" and then commits offsets, so that the group is Stable with
 // one member owning both partitions. It returns the client (close it to
 // leave the group) and its member ID.
-func (f *groupsFixture) startMember(group string, commit map[int32]int64) (*kgo.Client, string) {
+func (f *groupsFixture) startMember(group string, commit map[int32]int64, opts ...kgo.Opt) (*kgo.Client, string) {
 	f.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(f.addr), kgo.ConsumerGroup(group), kgo.ConsumeTopics("orders"),
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(f.addr), kgo.ConsumerGroup(group), kgo.ConsumeTopics("orders"),
 		kgo.ClientID("lag-reader"), kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(200*time.Millisecond))
+		kgo.FetchMaxWait(200 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -770,6 +770,27 @@ func TestGroupsDescribeLiveGroup(t *testing.T) {
 	assertOneLineError(t, r, "Consumer group 'ghosts' does not exist.")
 	r = f.groups("--describe", "--group", "ghosts", "--state")
 	assertOneLineError(t, r, "Consumer group 'ghosts' does not exist.")
+}
+
+func TestGroupsDescribeStaticMember(t *testing.T) {
+	f := newGroupsFixture(t)
+	_, memberID := f.startMember("statics", map[int32]int64{0: 5, 1: 5}, kgo.InstanceID("worker-1"), kgo.Balancers(kgo.RangeBalancer()))
+	r := f.mustGroups("--describe", "--group", "statics", "--members")
+	assertTable(t, tableRows(r.stdout), [][]string{
+		{"GROUP", "CONSUMER-ID", "GROUP-INSTANCE-ID", "HOST", "CLIENT-ID", "#PARTITIONS"},
+		{"statics", memberID, "worker-1", "*", "lag-reader", "2"},
+	})
+	r = f.mustGroups("--describe", "--group", "statics", "--state")
+	assertTable(t, tableRows(r.stdout), [][]string{
+		{"GROUP", "COORDINATOR", "(ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS"},
+		{"statics", "*", "*", "range", "Stable", "1"},
+	})
+	// Caught up: no lag.
+	r = f.mustGroups("--describe", "--group", "statics")
+	assertTable(t, tableRows(r.stdout)[1:], [][]string{
+		{"statics", "orders", "0", "5", "5", "0", memberID, "*", "lag-reader"},
+		{"statics", "orders", "1", "5", "5", "0", memberID, "*", "lag-reader"},
+	})
 }
 
 // assertLines checks that the non-blank lines of out start with the

@@ -1187,11 +1187,13 @@ func (g *groupsCommand) deleteGroups(ctx context.Context) error {
 		var again []string
 		var last error
 		for _, grp := range pending {
-			if r, ok := got[grp]; ok && retriable(r.Err) {
-				again, last = append(again, grp), r.Err
+			r, ok := got[grp]
+			if !ok {
+				continue
 			}
-			if r, ok := got[grp]; ok {
-				resps[grp] = r
+			resps[grp] = r
+			if retriable(r.Err) {
+				again, last = append(again, grp), r.Err
 			}
 		}
 		pending = again
@@ -1222,6 +1224,7 @@ func (g *groupsCommand) deleteGroups(ctx context.Context) error {
 	return fmt.Errorf("Deletion of some consumer groups failed: %s", strings.Join(failed, "; ")) //nolint:staticcheck // Kafka's wording
 }
 
+// firstErr returns the first non-nil error.
 func firstErr(errs ...error) error {
 	for _, e := range errs {
 		if e != nil {

@@ -1,13 +1,15 @@
 // Command runnel is the one Runnel binary: it runs a server and carries the
 // client tools a Kafka user already knows.
 //
-// The client subcommands mirror Apache Kafka's shell tools flag for flag and
-// line for line, so that muscle memory carries over:
+// runnel server runs a node (kafka-server-start.sh). The client
+// subcommands mirror Apache Kafka's shell tools flag for flag and line for
+// line, so that muscle memory carries over:
 //
 //	runnel topics    kafka-topics.sh
 //	runnel produce   kafka-console-producer.sh
 //	runnel consume   kafka-console-consumer.sh
 //	runnel configs   kafka-configs.sh
+//	runnel groups    kafka-consumer-groups.sh
 //	runnel perf      kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh
 //
 // Every subcommand is a function of its arguments and standard streams, so

@@ -145,7 +145,6 @@ func TestProduceKeyedRecordsKeepPartitionOrder(t *testing.T) {
 }
 
 func TestConsumeGroupCommitsPrintedRecords(t *testing.T) {
-	needsGroups(t)
 	c := newCluster(t)
 	c.createTopic("jobs", 1)
 	c.produce("jobs", "a\nb\nc\nd\n")

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,6 +146,294 @@ func TestSaramaProduceConsume(t *testing.T) {
 			}
 			if got != n {
 				t.Errorf("read back %d records, want %d", got, n)
+			}
+		})
+	}
+}
+
+// groupLog records what the members of one consumer group received.
+type groupLog struct {
+	mu     sync.Mutex
+	got    map[int32]map[int64]string // partition → offset → value
+	dups   int                        // records delivered more than once
+	claims map[string][]int32         // member → partitions of its latest session
+	gens   map[string]int32           // member → generation of its latest session
+}
+
+func newGroupLog() *groupLog {
+	return &groupLog{got: map[int32]map[int64]string{}, claims: map[string][]int32{}, gens: map[string]int32{}}
+}
+
+// assignment returns the partitions claimed in the members' latest
+// sessions, sorted, and whether those sessions all belong to one
+// generation that has every one of the members.
+func (l *groupLog) assignment(members int) ([]int32, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var claimed []int32
+	gens := map[int32]bool{}
+	for name, ps := range l.claims {
+		claimed = append(claimed, ps...)
+		gens[l.gens[name]] = true
+	}
+	slices.Sort(claimed)
+	return claimed, len(l.claims) == members && len(gens) == 1
+}
+
+// member is one sarama consumer-group member's handler.
+type member struct {
+	name  string
+	topic string
+	log   *groupLog
+}
+
+func (m member) Setup(s sarama.ConsumerGroupSession) error {
+	m.log.mu.Lock()
+	defer m.log.mu.Unlock()
+	m.log.claims[m.name] = slices.Clone(s.Claims()[m.topic])
+	m.log.gens[m.name] = s.GenerationID()
+	return nil
+}
+
+func (m member) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+func (m member) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	for {
+		select {
+		case msg, ok := <-c.Messages():
+			if !ok {
+				return nil
+			}
+			m.log.mu.Lock()
+			if m.log.got[msg.Partition] == nil {
+				m.log.got[msg.Partition] = map[int64]string{}
+			}
+			if _, seen := m.log.got[msg.Partition][msg.Offset]; seen {
+				m.log.dups++
+			}
+			m.log.got[msg.Partition][msg.Offset] = string(msg.Value)
+			m.log.mu.Unlock()
+			s.MarkMessage(msg, "")
+		case <-s.Context().Done():
+			return nil
+		}
+	}
+}
+
+// runMembers runs one consumer-group member per name until stop is
+// called; stop closes them (committing their marked offsets and leaving the
+// group) and returns the first error any of them met.
+func runMembers(t *testing.T, ctx context.Context, addr, group, topic string, cfg func(name string) *sarama.Config, log *groupLog, names ...string) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(names))
+	for _, name := range names {
+		cg, err := sarama.NewConsumerGroup([]string{addr}, group, cfg(name))
+		if err != nil {
+			cancel()
+			t.Fatalf("member %s: %v", name, err)
+		}
+		wg.Go(func() {
+			defer func() {
+				if err := cg.Close(); err != nil {
+					errs <- fmt.Errorf("member %s: close: %w", name, err)
+				}
+			}()
+			for ctx.Err() == nil {
+				if err := cg.Consume(ctx, []string{topic}, member{name, topic, log}); err != nil {
+					errs <- fmt.Errorf("member %s: %w", name, err)
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			for {
+				select {
+				case err, ok := <-cg.Errors():
+					if !ok {
+						return
+					}
+					errs <- fmt.Errorf("member %s: %w", name, err)
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		wg.Wait()
+		close(errs)
+		return <-errs // nil when there was none
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// TestSaramaConsumerGroup runs sarama consumer groups against Runnel at
+// the protocol versions sarama picks for several Kafka versions (JoinGroup
+// v3 to v6: member IDs required from v4, static membership from v5):
+// the members split the partitions between them, every produced record
+// is received, the group's commits land at the end of every partition, and
+// a new member of the group resumes from them, receiving only what was
+// produced afterwards.
+func TestSaramaConsumerGroup(t *testing.T) {
+	srv := brokertest.Start(t)
+	tests := []struct {
+		name     string
+		version  sarama.KafkaVersion
+		strategy func() sarama.BalanceStrategy
+		members  int
+		static   bool // group.instance.id (KIP-345)
+	}{
+		{"goka's 2.0, range, two members", sarama.V2_0_0_0, sarama.NewBalanceStrategyRange, 2, false},
+		{"2.4, round robin, static members", sarama.V2_4_0_0, sarama.NewBalanceStrategyRoundRobin, 2, true},
+		{"newest sarama knows, sticky, three members", sarama.MaxVersion, sarama.NewBalanceStrategySticky, 3, false},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			topic, group := fmt.Sprintf("sarama-group-%d", i), fmt.Sprintf("sarama-group-%d", i)
+			const partitions = 4
+			cfg := func(name string) *sarama.Config {
+				c := sarama.NewConfig()
+				c.Version = tc.version
+				c.ClientID = "runnel-sarama-test"
+				c.Producer.Return.Successes = true
+				c.Producer.RequiredAcks = sarama.WaitForAll
+				c.Consumer.Return.Errors = true
+				c.Consumer.Offsets.Initial = sarama.OffsetOldest
+				c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{tc.strategy()}
+				c.Consumer.Group.Heartbeat.Interval = 200 * time.Millisecond
+				if tc.static && name != "" {
+					c.Consumer.Group.InstanceId = "instance-" + name
+					// Static members do not leave the group when they
+					// close; the next generation waits for their
+					// sessions to expire (KIP-345).
+					c.Consumer.Group.Session.Timeout = 6 * time.Second
+				}
+				return c
+			}
+			admin, err := sarama.NewClusterAdmin([]string{srv.Addr}, cfg(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close()
+			if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
+				t.Fatalf("CreateTopic %s: %v", topic, err)
+			}
+			producer, err := sarama.NewSyncProducer([]string{srv.Addr}, cfg(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer producer.Close()
+			sent := map[int32]map[int64]string{}
+			ends := map[int32]int64{}
+			produce := func(from, to int) {
+				t.Helper()
+				for j := from; j < to; j++ {
+					v := fmt.Sprintf("value-%d", j)
+					p, off, err := producer.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(fmt.Sprint(j)), Value: sarama.StringEncoder(v)})
+					if err != nil {
+						t.Fatalf("SendMessage %d: %v", j, err)
+					}
+					if sent[p] == nil {
+						sent[p] = map[int64]string{}
+					}
+					sent[p][off] = v
+					ends[p] = max(ends[p], off+1)
+				}
+			}
+			// waitFor polls until the members have received want.
+			waitFor := func(log *groupLog, want map[int32]map[int64]string) {
+				t.Helper()
+				tick := time.NewTicker(pollInterval)
+				defer tick.Stop()
+				for {
+					log.mu.Lock()
+					done := maps.EqualFunc(log.got, want, maps.Equal)
+					n := 0
+					for _, offs := range log.got {
+						n += len(offs)
+					}
+					log.mu.Unlock()
+					if done {
+						return
+					}
+					select {
+					case <-ctx.Done():
+						t.Fatalf("members received %d distinct records, want exactly the %d produced: %v", n, len(want), ctx.Err())
+					case <-tick.C:
+					}
+				}
+			}
+
+			produce(0, 50)
+			first := newGroupLog()
+			var names []string
+			for m := range tc.members {
+				names = append(names, fmt.Sprintf("m%d", m))
+			}
+			stop := runMembers(t, ctx, srv.Addr, group, topic, cfg, first, names...)
+			// The members settle on one generation that splits the
+			// partitions between all of them.
+			tick := time.NewTicker(pollInterval)
+			for {
+				claimed, whole := first.assignment(tc.members)
+				if whole && slices.Equal(claimed, []int32{0, 1, 2, 3}) {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					first.mu.Lock()
+					t.Fatalf("the members never shared one generation that claims each partition once: claims %v, generations %v: %v", first.claims, first.gens, ctx.Err())
+				case <-tick.C:
+				}
+			}
+			tick.Stop()
+			produce(50, 100)
+			waitFor(first, sent)
+			if err := stop(); err != nil {
+				t.Fatalf("first generation: %v", err)
+			}
+
+			offs, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0, 1, 2, 3}})
+			if err != nil {
+				t.Fatalf("ListConsumerGroupOffsets: %v", err)
+			}
+			for p := range int32(partitions) {
+				b := offs.GetBlock(topic, p)
+				if b == nil || b.Err != sarama.ErrNoError || b.Offset != ends[p] {
+					t.Errorf("committed offset of %s/%d: %+v, want %d", topic, p, b, ends[p])
+				}
+			}
+
+			// A new member resumes from the commits: only the new records.
+			before := sent
+			sent = map[int32]map[int64]string{}
+			produce(100, 130)
+			second := newGroupLog()
+			stop = runMembers(t, ctx, srv.Addr, group, topic, cfg, second, "late")
+			waitFor(second, sent)
+			if err := stop(); err != nil {
+				t.Fatalf("second generation: %v", err)
+			}
+			for p, offs := range second.got {
+				for off := range offs {
+					if _, old := before[p][off]; old {
+						t.Errorf("%s/%d offset %d was consumed again after its commit", topic, p, off)
+					}
+				}
+			}
+			if second.dups != 0 {
+				t.Errorf("a lone member received %d records twice", second.dups)
 			}
 		})
 	}

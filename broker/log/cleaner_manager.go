@@ -120,12 +120,19 @@ func (m *Manager) loadCleanerCheckpoint(dir string) {
 	}
 }
 
-// stateLocked returns the cleaner state of l, creating it; the caller
-// holds clean.mu.
+// stateLocked returns the cleaner state of l, creating it, or nil when l
+// is no longer the open log of tp (deleted meanwhile); the caller holds
+// clean.mu.
 func (m *Manager) stateLocked(tp TopicPartition, l *Log) *cleanerState {
 	st := m.clean.states[tp]
 	if st != nil && st.log == l {
 		return st
+	}
+	m.mu.Lock()
+	open := m.logs[tp] == l
+	m.mu.Unlock()
+	if !open {
+		return nil
 	}
 	// gen 0 is the truncation count of a freshly opened log: a truncation
 	// since then resets the first dirty offset.
@@ -225,7 +232,10 @@ func (m *Manager) cleanOnce(ctx context.Context, skip map[TopicPartition]bool) (
 	st.done, st.cancel = nil, nil
 	switch {
 	case err == nil:
-		st.firstDirty, st.gen, st.horizon = res.FirstDirtyOffset, job.gen, res.DeleteHorizon
+		st.firstDirty, st.gen = res.FirstDirtyOffset, job.gen
+		if res.Groups > 0 {
+			st.horizon = res.DeleteHorizon
+		}
 		st.stats.FirstDirtyOffset = res.FirstDirtyOffset
 		st.stats.Cleans++
 		st.stats.BytesRead += res.BytesRead
@@ -295,7 +305,7 @@ func (m *Manager) grab(ctx context.Context, now time.Time, skip map[TopicPartiti
 	kept := cands[:0]
 	for _, c := range cands {
 		st := m.stateLocked(c.tp, c.log)
-		if st.busy || st.paused || st.stats.Uncleanable {
+		if st == nil || st.busy || st.paused || st.stats.Uncleanable {
 			continue
 		}
 		c.firstDirty, c.gen, c.horizon = st.firstDirty, st.gen, st.horizon
@@ -393,18 +403,21 @@ func (m *Manager) stopCleaning() {
 	}
 }
 
-// pauseCleaning keeps the cleaner away from tp from now on and aborts and
-// waits for a clean of it in progress (Kafka's abortAndPauseCleaning).
-func (m *Manager) pauseCleaning(tp TopicPartition) {
+// pauseCleaning keeps the cleaner away from l, the log of tp, from now on
+// and aborts and waits for a clean of it in progress (Kafka's
+// abortAndPauseCleaning).
+func (m *Manager) pauseCleaning(tp TopicPartition, l *Log) {
 	m.clean.mu.Lock()
 	st := m.clean.states[tp]
+	if st == nil || st.log != l {
+		st = &cleanerState{log: l, firstDirty: -1, horizon: -1}
+		m.clean.states[tp] = st
+	}
+	st.paused = true
 	var wait chan struct{}
-	if st != nil {
-		st.paused = true
-		if st.busy {
-			st.cancel()
-			wait = st.done
-		}
+	if st.busy {
+		st.cancel()
+		wait = st.done
 	}
 	m.clean.mu.Unlock()
 	if wait != nil {

@@ -298,16 +298,21 @@ func (m *Manager) Partitions() []TopicPartition {
 // log that is not open is not an error.
 func (m *Manager) Delete(topic string, partition int32) error {
 	tp := TopicPartition{topic, partition}
+	l, ok := m.Get(topic, partition)
+	if !ok {
+		return nil
+	}
+	// No clean of the log may run while its files go.
+	m.pauseCleaning(tp, l)
 	m.mu.Lock()
-	l, ok := m.logs[tp]
+	if m.logs[tp] != l {
+		m.mu.Unlock()
+		return nil // deleted meanwhile
+	}
 	dir := m.where[tp]
 	delete(m.logs, tp)
 	delete(m.where, tp)
 	m.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	m.pauseCleaning(tp)
 	return errors.Join(l.Delete(), m.forgetCleaning(tp, dir))
 }
 

@@ -101,7 +101,10 @@ func (s *shard) currentMemberJoin(g *group, req JoinRequest, reply func(JoinResu
 		return
 	case g.pending[req.MemberID]:
 		if req.InstanceID != "" {
-			reply(JoinResult{Err: errIllegalStaticPendingMember, MemberID: req.MemberID})
+			// Pending IDs are handed only to dynamic members. Kafka fails
+			// this with an internal error; the member does not exist as
+			// a static member, so Runnel answers as for any unknown one.
+			reply(JoinResult{Err: ErrUnknownMemberID, MemberID: req.MemberID})
 			return
 		}
 		s.timers.cancel(timerKey{kind: timerPending, group: g.id, member: req.MemberID})

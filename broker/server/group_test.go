@@ -377,7 +377,7 @@ func memberIDs(d kadm.DescribedGroup) []string {
 
 // findCoordinator asks for a group's coordinator until the offsets topic
 // exists, and returns the answer.
-func findCoordinator(t *testing.T, c *rawClient, group string) *kmsg.FindCoordinatorResponse {
+func findCoordinator(t testing.TB, c *rawClient, group string) *kmsg.FindCoordinatorResponse {
 	t.Helper()
 	for range 100 {
 		req := kmsg.NewPtrFindCoordinatorRequest()
@@ -395,7 +395,7 @@ func findCoordinator(t *testing.T, c *rawClient, group string) *kmsg.FindCoordin
 
 // rawJoin joins a group at a JoinGroup version, rejoining with the member
 // ID when asked to.
-func rawJoin(t *testing.T, c *rawClient, version int16, group, memberID string, instance *string, protocol, metadata string) *kmsg.JoinGroupResponse {
+func rawJoin(t testing.TB, c *rawClient, version int16, group, memberID string, instance *string, protocol, metadata string) *kmsg.JoinGroupResponse {
 	t.Helper()
 	for {
 		req := kmsg.NewPtrJoinGroupRequest()
@@ -418,7 +418,7 @@ func rawJoin(t *testing.T, c *rawClient, version int16, group, memberID string, 
 	}
 }
 
-func rawSync(t *testing.T, c *rawClient, version int16, group, memberID string, generation int32, assignments map[string]string) *kmsg.SyncGroupResponse {
+func rawSync(t testing.TB, c *rawClient, version int16, group, memberID string, generation int32, assignments map[string]string) *kmsg.SyncGroupResponse {
 	t.Helper()
 	req := kmsg.NewPtrSyncGroupRequest()
 	req.SetVersion(version)
@@ -974,4 +974,237 @@ func str(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// groupFuzz turns fuzz input into group requests about a few groups,
+// reusing member IDs the coordinator handed out so that inputs reach deep
+// into rebalances.
+type groupFuzz struct {
+	fuzzBytes
+	members []string
+}
+
+func (f *groupFuzz) group() string { return f.pick("fz1", "fz2", "fz3", "") }
+
+func (f *groupFuzz) member() string {
+	if len(f.members) > 0 && f.byte()%2 == 0 {
+		return f.members[int(f.byte())%len(f.members)]
+	}
+	return f.pick("", "forged", "fz-member")
+}
+
+func (f *groupFuzz) instance() *string {
+	if f.byte()%3 != 0 {
+		return nil
+	}
+	return strp(f.pick("i1", "i2", ""))
+}
+
+func (f *groupFuzz) generation() int32 { return f.int32() % 4 }
+
+func (f *groupFuzz) partitions() []kmsg.OffsetCommitRequestTopicPartition {
+	var ps []kmsg.OffsetCommitRequestTopicPartition
+	for range f.count() {
+		p := kmsg.NewOffsetCommitRequestTopicPartition()
+		p.Partition, p.Offset, p.LeaderEpoch = f.int32()%3, f.int64(), f.int32()
+		if f.byte()%4 != 0 {
+			p.Metadata = strp(f.pick("", "meta", string(make([]byte, 5000))))
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// request builds a group request for one of the APIs, at a version the
+// server advertises.
+func (f *groupFuzz) request(which uint8, version uint8) kmsg.Request {
+	pickVersion := func(min, max int16) int16 { return min + int16(version)%(max-min+1) }
+	switch which % 9 {
+	case 0:
+		req := kmsg.NewPtrJoinGroupRequest()
+		// v0 has no rebalance timeout (the session timeout, seconds here,
+		// stands in), which would make rounds slow.
+		req.SetVersion(pickVersion(1, 9))
+		req.Group, req.MemberID, req.InstanceID = f.group(), f.member(), f.instance()
+		req.SessionTimeoutMillis = []int32{6000, 10000, 10, 1 << 30}[f.byte()%4]
+		req.RebalanceTimeoutMillis = int32(f.byte() % 100)
+		req.ProtocolType = f.pick("consumer", "connect", "")
+		for range f.count() {
+			p := kmsg.NewJoinGroupRequestProtocol()
+			p.Name, p.Metadata = f.pick("range", "roundrobin", ""), []byte(f.pick("m", "", "\x00\x00"))
+			req.Protocols = append(req.Protocols, p)
+		}
+		return req
+	case 1:
+		req := kmsg.NewPtrSyncGroupRequest()
+		req.SetVersion(pickVersion(0, 5))
+		req.Group, req.MemberID, req.InstanceID, req.Generation = f.group(), f.member(), f.instance(), f.generation()
+		if f.byte()%4 != 0 {
+			req.ProtocolType, req.Protocol = strp(f.pick("consumer", "x")), strp(f.pick("range", "roundrobin"))
+		}
+		for range f.count() {
+			a := kmsg.NewSyncGroupRequestGroupAssignment()
+			a.MemberID, a.MemberAssignment = f.member(), []byte(f.pick("a", ""))
+			req.GroupAssignment = append(req.GroupAssignment, a)
+		}
+		return req
+	case 2:
+		req := kmsg.NewPtrHeartbeatRequest()
+		req.SetVersion(pickVersion(0, 4))
+		req.Group, req.MemberID, req.InstanceID, req.Generation = f.group(), f.member(), f.instance(), f.generation()
+		return req
+	case 3:
+		req := kmsg.NewPtrLeaveGroupRequest()
+		req.SetVersion(pickVersion(0, 5))
+		req.Group, req.MemberID = f.group(), f.member()
+		for range f.count() {
+			req.Members = append(req.Members, kmsg.LeaveGroupRequestMember{MemberID: f.member(), InstanceID: f.instance()})
+		}
+		return req
+	case 4:
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.SetVersion(pickVersion(0, 9))
+		req.Group, req.MemberID, req.InstanceID, req.Generation = f.group(), f.member(), f.instance(), f.generation()
+		req.RetentionTimeMillis = f.int64()
+		for range f.count() {
+			rt := kmsg.NewOffsetCommitRequestTopic()
+			rt.Topic, rt.Partitions = f.pick("fuzzed", "nope", ""), f.partitions()
+			req.Topics = append(req.Topics, rt)
+		}
+		return req
+	case 5:
+		req := kmsg.NewPtrOffsetFetchRequest()
+		req.SetVersion(pickVersion(0, 9))
+		req.Group, req.RequireStable = f.group(), f.byte()%2 == 0
+		if f.byte()%3 != 0 || req.Version < 2 {
+			req.Topics = []kmsg.OffsetFetchRequestTopic{{Topic: f.pick("fuzzed", "nope"), Partitions: []int32{f.int32() % 3}}}
+		}
+		for range f.count() {
+			g := kmsg.NewOffsetFetchRequestGroup()
+			g.Group = f.group()
+			if f.byte()%2 == 0 {
+				g.Topics = []kmsg.OffsetFetchRequestGroupTopic{{Topic: "fuzzed", Partitions: []int32{0, 1}}}
+			}
+			req.Groups = append(req.Groups, g)
+		}
+		return req
+	case 6:
+		req := kmsg.NewPtrDescribeGroupsRequest()
+		req.SetVersion(pickVersion(0, 5))
+		for range f.count() {
+			req.Groups = append(req.Groups, f.group())
+		}
+		return req
+	case 7:
+		req := kmsg.NewPtrDeleteGroupsRequest()
+		req.SetVersion(pickVersion(0, 2))
+		for range f.count() {
+			req.Groups = append(req.Groups, f.group())
+		}
+		return req
+	default:
+		req := kmsg.NewPtrOffsetDeleteRequest()
+		req.Group = f.group()
+		for range f.count() {
+			req.Topics = append(req.Topics, kmsg.OffsetDeleteRequestTopic{Topic: f.pick("fuzzed", "nope"),
+				Partitions: []kmsg.OffsetDeleteRequestTopicPartition{{Partition: f.int32() % 3}}})
+		}
+		return req
+	}
+}
+
+// FuzzGroupRequests sends group requests built from the input to a live
+// broker: each must be answered with a well-formed response and a Kafka
+// error code other than UNKNOWN_SERVER_ERROR, and a group the requests do
+// not name (a stable franz-go-free member heartbeating between them) must
+// stay as it is.
+func FuzzGroupRequests(f *testing.F) {
+	srv := startServer(f, "offsets.topic.num.partitions=3")
+	mustCreateTB(f, srv, "fuzzed")
+	c := dialRaw(f, srv.addr)
+	findCoordinator(f, c, "sentinel")
+	sj := rawJoin(f, c, 5, "sentinel", "", nil, "range", "m")
+	if sj.ErrorCode != 0 {
+		f.Fatalf("sentinel join: %s", codeName(sj.ErrorCode))
+	}
+	if s := rawSync(f, c, 4, "sentinel", sj.MemberID, sj.Generation, map[string]string{sj.MemberID: "all"}); s.ErrorCode != 0 {
+		f.Fatalf("sentinel sync: %s", codeName(s.ErrorCode))
+	}
+	for which := range uint8(9) {
+		f.Add(which, uint8(0), []byte{0, 1, 2, 3, 4, 5, 6, 7})
+		f.Add(which, uint8(9), []byte{1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
+	}
+	fz := &groupFuzz{}
+	f.Fuzz(func(t *testing.T, which, version uint8, input []byte) {
+		fz.fuzzBytes = fuzzBytes{b: input}
+		// Each step sends up to four requests, feeding member IDs back.
+		for range 4 {
+			req := fz.request(which, version)
+			resp, err := c.try(req)
+			if err != nil {
+				t.Fatalf("%s v%d: %v", kmsg.NameForKey(req.Key()), req.GetVersion(), err)
+			}
+			if j, ok := resp.(*kmsg.JoinGroupResponse); ok && j.MemberID != "" && !slices.Contains(fz.members, j.MemberID) {
+				fz.members = append(fz.members[max(len(fz.members)-7, 0):], j.MemberID)
+			}
+			for _, code := range errorCodes(resp) {
+				if code == kerr.UnknownServerError.Code {
+					t.Fatalf("%s v%d: UNKNOWN_SERVER_ERROR", kmsg.NameForKey(req.Key()), req.GetVersion())
+				}
+			}
+			which, version = fz.byte(), fz.byte()
+			if len(fz.b) == 0 {
+				break
+			}
+		}
+		hb := kmsg.NewPtrHeartbeatRequest()
+		hb.Group, hb.MemberID, hb.Generation = "sentinel", sj.MemberID, sj.Generation
+		r, err := c.try(hb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := r.(*kmsg.HeartbeatResponse).ErrorCode; code != 0 {
+			t.Fatalf("the sentinel group was disturbed: %s", codeName(code))
+		}
+	})
+}
+
+// errorCodes collects every error code of a group API response.
+func errorCodes(resp kmsg.Response) []int16 {
+	var codes []int16
+	switch r := resp.(type) {
+	case *kmsg.JoinGroupResponse:
+		codes = append(codes, r.ErrorCode)
+	case *kmsg.SyncGroupResponse:
+		codes = append(codes, r.ErrorCode)
+	case *kmsg.HeartbeatResponse:
+		codes = append(codes, r.ErrorCode)
+	case *kmsg.LeaveGroupResponse:
+		codes = append(codes, r.ErrorCode)
+		for _, m := range r.Members {
+			codes = append(codes, m.ErrorCode)
+		}
+	case *kmsg.OffsetCommitResponse:
+		for _, t := range r.Topics {
+			for _, p := range t.Partitions {
+				codes = append(codes, p.ErrorCode)
+			}
+		}
+	case *kmsg.OffsetFetchResponse:
+		codes = append(codes, r.ErrorCode)
+		for _, g := range r.Groups {
+			codes = append(codes, g.ErrorCode)
+		}
+	case *kmsg.DescribeGroupsResponse:
+		for _, g := range r.Groups {
+			codes = append(codes, g.ErrorCode)
+		}
+	case *kmsg.DeleteGroupsResponse:
+		for _, g := range r.Groups {
+			codes = append(codes, g.ErrorCode)
+		}
+	case *kmsg.OffsetDeleteResponse:
+		codes = append(codes, r.ErrorCode)
+	}
+	return codes
 }

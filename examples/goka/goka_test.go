@@ -458,7 +458,7 @@ func TestCountTester(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tt := tester.New(t)
-			s := settings{clicks: "clicks", group: "example-counter", logger: testLogger()}
+			s := settings{clicks: "clicks", group: "example-counter"} // nil logger: goka stays quiet
 			p, err := newProcessor(s, goka.WithTester(tt))
 			if err != nil {
 				t.Fatal(err)

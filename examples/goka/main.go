@@ -62,10 +62,10 @@ type settings struct {
 	brokers     []string
 	clicks      goka.Stream
 	group       goka.Group
-	partitions  int    // of the clicks topic, when this program creates it
-	replication int    // of every topic goka creates
-	stateDir    string // the processor's LevelDB directory; "" = in memory
-	logger      *slog.Logger
+	partitions  int          // of the clicks topic, when this program creates it
+	replication int          // of every topic goka creates
+	stateDir    string       // the processor's LevelDB directory; "" = in memory
+	logger      *slog.Logger // goka's messages; nil discards them
 }
 
 // saramaConfig returns a new sarama configuration for one goka component.
@@ -303,13 +303,19 @@ func process(ctx context.Context, s settings) error {
 	return p.Run(ctx)
 }
 
-// gokaLogger hands goka's messages to slog.
+// gokaLogger hands goka's messages to slog; a nil logger discards them.
 type gokaLogger struct{ l *slog.Logger }
 
-func (g gokaLogger) Print(v ...any)   { g.l.Info(strings.TrimSpace(fmt.Sprint(v...))) }
-func (g gokaLogger) Println(v ...any) { g.l.Info(strings.TrimSpace(fmt.Sprintln(v...))) }
+func (g gokaLogger) Print(v ...any)   { g.info(fmt.Sprint(v...)) }
+func (g gokaLogger) Println(v ...any) { g.info(fmt.Sprintln(v...)) }
 func (g gokaLogger) Printf(format string, v ...any) {
-	g.l.Info(strings.TrimSpace(fmt.Sprintf(format, v...)))
+	g.info(fmt.Sprintf(format, v...))
+}
+
+func (g gokaLogger) info(msg string) {
+	if g.l != nil {
+		g.l.Info(strings.TrimSpace(msg))
+	}
 }
 
 // run parses the flags and runs one mode.

@@ -519,11 +519,42 @@ func (c *Cleaner) cleanGroup(ctx context.Context, l *Log, group []*segment, st *
 	if err != nil {
 		return nil, err
 	}
+	if err := inheritModTime(l.fs, repl, group[len(group)-1]); err != nil {
+		return nil, err
+	}
 	if err := repl.seal(); err != nil {
 		return nil, err
 	}
 	ok = true
 	return repl, nil
+}
+
+// modTimeSetter is a file system that can set a file's modification time.
+type modTimeSetter interface {
+	Chtimes(name string, atime, mtime time.Time) error
+}
+
+// inheritModTime gives repl's log file the modification time of from's,
+// as Kafka does for the segment a clean writes: retention.ms dates a
+// segment without timestamps (one the clean emptied, say) by that time,
+// which must not restart at the clean. File systems other than OS() and
+// those implementing Chtimes keep the time of writing.
+func inheritModTime(fs FS, repl, from *segment) error {
+	fi, err := from.log.Stat()
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrStorage, from.path(logExt), err)
+	}
+	name, t := repl.path(logExt), fi.ModTime()
+	switch f := fs.(type) {
+	case modTimeSetter:
+		err = f.Chtimes(name, t, t)
+	case osFS:
+		err = os.Chtimes(name, t, t)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: setting the modification time of %s: %w", ErrStorage, name, err)
+	}
+	return nil
 }
 
 // filterState is what filterBatch decides with.

@@ -92,6 +92,13 @@ func (f *crashFS) Rename(from, to string) error {
 
 func (f *crashFS) SyncDir(name string) error { return f.mutate() }
 
+func (f *crashFS) Chtimes(name string, atime, mtime time.Time) error {
+	if err := f.mutate(); err != nil {
+		return err
+	}
+	return os.Chtimes(name, atime, mtime)
+}
+
 type crashFile struct {
 	File
 	fs *crashFS

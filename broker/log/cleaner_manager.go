@@ -92,11 +92,15 @@ func (m *Manager) initCleaning() error {
 	m.clean.states = map[TopicPartition]*cleanerState{}
 	m.clean.loaded = map[TopicPartition]int64{}
 	m.clean.pool = make(chan *Cleaner, cfg.CleanerThreads)
+	ioBuffer := cfg.CleanerIOBufferSize / cfg.CleanerThreads
+	if ioBuffer == 0 {
+		ioBuffer = 1 // a total below one byte per thread; 0 would mean the default
+	}
 	for range cfg.CleanerThreads {
 		c, err := NewCleaner(CleanerConfig{
 			DedupeBufferSize:       cfg.CleanerDedupeBufferSize / int64(cfg.CleanerThreads),
 			DedupeBufferLoadFactor: cfg.CleanerDedupeBufferLoadFactor,
-			IOBufferSize:           max(cfg.CleanerIOBufferSize/cfg.CleanerThreads, 1),
+			IOBufferSize:           ioBuffer,
 			MaxIOBytesPerSecond:    cfg.CleanerIOMaxBytesPerSecond,
 		})
 		if err != nil {

@@ -793,6 +793,45 @@ func TestCleanCompactDelete(t *testing.T) {
 	}
 }
 
+// TestCleanKeepsSegmentTimesForRetention empties the first segments of a
+// compact,delete log by compaction: retention.ms must still find them
+// old, as the segments they replace were (Kafka carries the modification
+// time over to the cleaned segment).
+func TestCleanKeepsSegmentTimesForRetention(t *testing.T) {
+	for _, fs := range []FS{nil, newCrashFS()} {
+		l := mustOpen(t, t.TempDir(), Config{Compact: true, Delete: true, RetentionMs: 3600_000, SegmentBytes: 300, FileDeleteDelayMs: -1, FS: fs}, OpenOptions{})
+		defer l.Close()
+		old := time.Now().Add(-48 * time.Hour)
+		var all []record.Record
+		for i := range 20 {
+			all = append(all, appendKV(t, l, noProducer, old.UnixMilli()+int64(i), kv{fmt.Sprint("k", i%2), val("old")})...)
+		}
+		if err := l.Roll(); err != nil {
+			t.Fatal(err)
+		}
+		// The same keys again, recent: every old record is superseded.
+		all = append(all, appendKV(t, l, noProducer, time.Now().UnixMilli(), kv{"k0", val("new")}, kv{"k1", val("new")})...)
+		if err := l.Roll(); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range l.segments[:len(l.segments)-2] {
+			if err := os.Chtimes(s.path(logExt), old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.SetHighWatermark(l.LogEndOffset())
+		res := mustClean(t, newTestCleaner(t, CleanerConfig{}), l, 0, time.Now())
+		if ts, _ := l.largestTimestamp(l.segments[0]); l.segments[0].size.Load() != 0 || ts > old.Add(time.Minute).UnixMilli() {
+			t.Fatalf("first segment after the clean: %d bytes, dated %d; want an empty segment dated like the old ones (%d)", l.segments[0].size.Load(), ts, old.UnixMilli())
+		}
+		// Every group but the last (the recent records) was emptied.
+		if n, err := l.ApplyRetention(time.Now()); err != nil || n != res.Groups-1 {
+			t.Fatalf("ApplyRetention deleted %d segments (%v); want the %d emptied ones", n, err, res.Groups-1)
+		}
+		sameRecords(t, readAll(t, l, l.LogStartOffset()), compacted(all, res.FirstUncleanableOffset, false))
+	}
+}
+
 func TestCleanWithFullOffsetMap(t *testing.T) {
 	l := mustOpen(t, t.TempDir(), Config{Compact: true, SegmentBytes: 500}, OpenOptions{})
 	defer l.Close()

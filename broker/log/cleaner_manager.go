@@ -92,6 +92,9 @@ func (m *Manager) initCleaning() error {
 	m.clean.states = map[TopicPartition]*cleanerState{}
 	m.clean.loaded = map[TopicPartition]int64{}
 	m.clean.pool = make(chan *Cleaner, cfg.CleanerThreads)
+	if cfg.CleanerIOBufferSize < 0 {
+		return fmt.Errorf("%w: log.cleaner.io.buffer.size=%d: must not be negative", ErrInvalidConfig, cfg.CleanerIOBufferSize)
+	}
 	ioBuffer := cfg.CleanerIOBufferSize / cfg.CleanerThreads
 	if ioBuffer == 0 {
 		ioBuffer = 1 // a total below one byte per thread; 0 would mean the default

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -415,5 +416,26 @@ func TestManagerCloseAndDeleteAbortCleaning(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestManagerCleanerConfig(t *testing.T) {
+	cases := []struct {
+		cfg  ManagerConfig
+		prop string
+	}{
+		{ManagerConfig{CleanerDedupeBufferSize: 40}, "log.cleaner.dedupe.buffer.size"},
+		{ManagerConfig{CleanerThreads: 4, CleanerDedupeBufferSize: 100}, "log.cleaner.dedupe.buffer.size"},
+		{ManagerConfig{CleanerIOBufferSize: -1}, "log.cleaner.io.buffer.size"},
+		{ManagerConfig{CleanerThreads: 2, CleanerIOBufferSize: -1}, "log.cleaner.io.buffer.size"},
+		{ManagerConfig{CleanerDedupeBufferLoadFactor: 2}, "log.cleaner.io.buffer.load.factor"},
+		{ManagerConfig{CleanerIOMaxBytesPerSecond: -5}, "log.cleaner.io.max.bytes.per.second"},
+	}
+	for _, tc := range cases {
+		tc.cfg.Dirs = []string{t.TempDir()}
+		_, err := NewManager(tc.cfg)
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.prop) {
+			t.Errorf("NewManager(%+v) = %v, want ErrInvalidConfig naming %s", tc.cfg, err, tc.prop)
+		}
 	}
 }

@@ -110,6 +110,9 @@ type Coordinator struct {
 	mu            sync.Mutex // guards the fields below
 	numPartitions int        // of __consumer_offsets; 0 while it does not exist
 	topicID       [16]byte
+	// topics are the topics of the last image applied, by ID, to notice
+	// deletions; nil before the first.
+	topics map[string][16]byte
 	parts         map[int32]*partition
 	closed        bool
 	wg            sync.WaitGroup
@@ -199,6 +202,19 @@ func (c *Coordinator) Apply(img *metadata.Image) {
 	}
 	recreated := id != c.topicID
 	c.topicID = id
+	var deleted map[string]bool
+	for name, tid := range c.topics {
+		if t := img.Topic(name); t == nil || t.ID != tid {
+			if deleted == nil {
+				deleted = map[string]bool{}
+			}
+			deleted[name] = true
+		}
+	}
+	c.topics = make(map[string][16]byte, len(img.Topics))
+	for name, t := range img.Topics {
+		c.topics[name] = t.ID
+	}
 	if t != nil {
 		c.numPartitions = len(t.Partitions)
 	} else {
@@ -216,6 +232,20 @@ func (c *Coordinator) Apply(img *metadata.Image) {
 	for idx := range want {
 		if _, ok := c.parts[idx]; !ok {
 			starting = append(starting, idx)
+		}
+	}
+	if len(deleted) > 0 {
+		// Offsets of deleted topics go, as Kafka removes them when
+		// partitions are deleted. The partitions' loops do it when they get
+		// to it: the controller is waiting for this call.
+		for _, p := range c.parts {
+			c.wg.Go(func() {
+				op := func(s *shard) { s.removeTopics(deleted) }
+				select {
+				case p.ops <- op:
+				case <-p.done:
+				}
+			})
 		}
 	}
 	c.mu.Unlock()

@@ -327,6 +327,43 @@ func (s *shard) expireOffsets() {
 	})
 }
 
+// removeTopics drops every group's offsets of the given (deleted) topics,
+// writing their tombstones; groups left empty without offsets are
+// removed.
+func (s *shard) removeTopics(topics map[string]bool) {
+	ids := make([]string, 0, len(s.groups))
+	for id := range s.groups {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var recs []kv
+	for _, id := range ids {
+		g := s.groups[id]
+		var tps []TopicPartition
+		for tp := range g.offsets {
+			if topics[tp.Topic] {
+				tps = append(tps, tp)
+			}
+		}
+		for tp := range g.pendingCommits {
+			if topics[tp.Topic] {
+				tps = append(tps, tp)
+			}
+		}
+		if len(tps) == 0 {
+			continue
+		}
+		slices.SortFunc(tps, compareTP)
+		recs = append(recs, s.cleanup(g, s.removeOffsets(g, tps))...)
+		s.log.Info("offsets of deleted topics removed", "group", g.id, "partitions", len(tps))
+	}
+	s.write(recs, func(err error) {
+		if err != nil {
+			s.log.Warn("could not write tombstones of deleted topics' offsets", "err", err)
+		}
+	})
+}
+
 // describe handles DescribeGroups for one group.
 func (s *shard) describe(groupID string) GroupDescription {
 	g := s.groups[groupID]

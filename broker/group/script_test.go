@@ -416,6 +416,12 @@ func (h *harness) exec(t *testing.T, line string) string {
 				fmt.Fprintf(&h.out, "%s: delete-offsets %s [%s]\n", tag, errName(err), strings.Join(per, " "))
 			})
 		})
+	case "delete-topics":
+		topics := map[string]bool{}
+		for _, name := range fields[1:] {
+			topics[name] = true
+		}
+		h.step(func() { h.s.removeTopics(topics) })
 	case "tick":
 		d, err := time.ParseDuration(fields[1])
 		if err != nil {

@@ -976,6 +976,33 @@ func str(s *string) string {
 	return *s
 }
 
+// TestGroupOffsetsOfDeletedTopic deletes a topic a group committed
+// offsets for: the offsets go with it, and the group's others stay.
+func TestGroupOffsetsOfDeletedTopic(t *testing.T) {
+	srv := startServer(t, "offsets.topic.num.partitions=2")
+	_, adm := srv.clients(t)
+	mustCreate(t, adm, 2, nil, "doomed", "kept")
+	offs := kadm.Offsets{}
+	offs.Add(kadm.Offset{Topic: "doomed", Partition: 0, At: 5, LeaderEpoch: -1})
+	offs.Add(kadm.Offset{Topic: "doomed", Partition: 1, At: 6, LeaderEpoch: -1})
+	offs.Add(kadm.Offset{Topic: "kept", Partition: 0, At: 7, LeaderEpoch: -1})
+	if r, err := adm.CommitOffsets(t.Context(), "g", offs); err != nil || r.Error() != nil {
+		t.Fatalf("commit: %v %v", err, r.Error())
+	}
+	if _, err := adm.DeleteTopics(t.Context(), "doomed"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the deleted topic's offsets to go", 10*time.Second, func() bool {
+		got, err := adm.FetchOffsets(t.Context(), "g")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, doomed := got.Lookup("doomed", 0)
+		kept, ok := got.Lookup("kept", 0)
+		return !doomed && ok && kept.At == 7
+	})
+}
+
 // groupFuzz turns fuzz input into group requests about a few groups,
 // reusing member IDs the coordinator handed out so that inputs reach deep
 // into rebalances.

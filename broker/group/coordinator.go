@@ -113,9 +113,9 @@ type Coordinator struct {
 	// topics are the topics of the last image applied, by ID, to notice
 	// deletions; nil before the first.
 	topics map[string][16]byte
-	parts         map[int32]*partition
-	closed        bool
-	wg            sync.WaitGroup
+	parts  map[int32]*partition
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // partition is one loaded __consumer_offsets partition and its loop.

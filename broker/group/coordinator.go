@@ -253,6 +253,10 @@ func (c *Coordinator) Apply(img *metadata.Image) {
 		<-p.done
 	}
 	for _, idx := range starting {
+		if c.cfg.Replicas == nil {
+			c.log.Error("cannot load group coordinator partition: no replica manager", "partition", idx)
+			continue
+		}
 		rp, err := c.cfg.Replicas.Get(controller.ConsumerOffsetsTopic, idx)
 		if err != nil {
 			c.log.Error("cannot load group coordinator partition", "partition", idx, "err", err)
@@ -553,7 +557,11 @@ func (c *Coordinator) loop(p *partition) {
 		return
 	}
 	p.loaded.Store(true)
-	sh.log.Info("group coordinator partition loaded", "groups", len(sh.groups), "elapsed", time.Since(start))
+	level := slog.LevelDebug
+	if len(sh.groups) > 0 {
+		level = slog.LevelInfo
+	}
+	sh.log.Log(context.Background(), level, "group coordinator partition loaded", "groups", len(sh.groups), "elapsed", time.Since(start))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -615,7 +623,7 @@ func (c *Coordinator) loop(p *partition) {
 				}
 			}
 			sh.run(time.Now(), sh.unload)
-			sh.log.Info("group coordinator partition unloaded")
+			sh.log.Debug("group coordinator partition unloaded")
 			return
 		}
 	}

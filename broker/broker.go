@@ -118,7 +118,15 @@ func New(cfg Config) (b *Broker, err error) {
 		RetentionCheckInterval: millis(bc.LogRetentionCheckIntervalMs),
 		CheckpointInterval:     millis(bc.LogFlushOffsetCheckpointIntervalMs),
 		Skip:                   func(name string) bool { return name == metadata.SnapshotDir },
-		Logger:                 b.log,
+		// log.cleaner.threads=0 runs no cleaner, as log.cleaner.enable=false does.
+		CleanerDisabled:               !bc.LogCleanerEnable || bc.LogCleanerThreads <= 0,
+		CleanerThreads:                int(bc.LogCleanerThreads),
+		CleanerBackoff:                millis(bc.LogCleanerBackoffMs),
+		CleanerDedupeBufferSize:       bc.LogCleanerDedupeBufferSize,
+		CleanerDedupeBufferLoadFactor: bc.LogCleanerIOBufferLoadFactor,
+		CleanerIOBufferSize:           int(bc.LogCleanerIOBufferSize),
+		CleanerIOMaxBytesPerSecond:    bc.LogCleanerIOMaxBytesPerSecond,
+		Logger:                        b.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)

@@ -1,6 +1,10 @@
 package broker
 
-import "github.com/runnel/runnel/broker/log"
+import (
+	"context"
+
+	"github.com/runnel/runnel/broker/log"
+)
 
 // PartitionLog returns the log of a partition this node hosts, so that
 // tests can check what reached it.
@@ -11,3 +15,6 @@ func (b *Broker) PartitionLog(topic string, partition int32) (*log.Log, error) {
 	}
 	return p.Log(), nil
 }
+
+// CleanNow runs one pass of the log cleaner over every due compacted log.
+func (b *Broker) CleanNow(ctx context.Context) (int, error) { return b.logs.CleanNow(ctx) }

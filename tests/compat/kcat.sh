@@ -2,10 +2,12 @@
 # kcat (librdkafka) against a running Runnel server at $COMPAT_BOOTSTRAP:
 # metadata listing, keyed produce with every codec read back byte for byte,
 # start offsets (beginning, end, absolute, relative, out of range), headers,
-# null values, offsets by timestamp, and topic auto-creation both on (the
-# main server, Kafka's default) and off (a second server started here from
+# null values, offsets by timestamp, topic auto-creation both on (the main
+# server, Kafka's default) and off (a second server started here from
 # $RUNNEL_BIN, because the setting is broker-wide and the other drivers want
-# Kafka's default).
+# Kafka's default), and balanced consumer groups (-G): two members split a
+# topic and read each record once, a member that leaves hands over its
+# partitions at the committed offsets, a restarted member resumes there.
 #
 # The server must run with num.partitions=3, as run.sh starts it: the
 # auto-created topics are expected to have three partitions.
@@ -309,6 +311,169 @@ noauto_steps() {
 	compat_stop_server "$pid" "$log" 30 || { tail -n 20 "$log"; return 1; }
 }
 check "auto.create.topics.enable=false: unknown topic is an error" noauto
+
+# Consumer groups: kcat -G runs librdkafka's balanced consumer. Members
+# commit automatically (enable.auto.commit, the KafkaConsumer's default:
+# every auto.commit.interval.ms, here 500 ms, when partitions are revoked
+# and when the member closes) and start from the earliest offset when their
+# group has no committed offset, so a lost commit shows up as records read
+# twice. (kcat's -X tries topic properties first, so
+# "-X enable.auto.commit=..." only reaches the legacy topic property of
+# that name, which the KafkaConsumer ignores; it is not passed here.)
+
+# group_member NAME GROUP TOPIC [kcat args...] starts one member in the
+# background: its records go to $work/NAME.out (unbuffered, -u) as
+# "partition offset key value", its rebalance messages to $work/NAME.err.
+# Its PID is left in member_pid and added to group_pids.
+group_pids=()
+group_member() {
+	local name=$1 group=$2 topic=$3
+	shift 3
+	kcat -b "$B" -m 10 -G "$group" \
+		-X auto.offset.reset=earliest -X auto.commit.interval.ms=500 \
+		-X heartbeat.interval.ms=500 -X session.timeout.ms=6000 \
+		-u -f '%p %o %k %s\n' "$@" "$topic" >"$work/$name.out" 2>"$work/$name.err" &
+	member_pid=$!
+	group_pids+=("$member_pid")
+}
+
+# assignment NAME prints the partitions ("0 2") of member NAME's latest
+# rebalance; nothing when that rebalance revoked its partitions.
+assignment() {
+	local last
+	last=$(grep -E '^% Group .* rebalanced .*: (assigned|revoked): ' "$work/$1.err" | tail -n 1 || true)
+	case $last in
+	*"): assigned: "*) grep -oE '\[[0-9]+\]' <<<"${last##*): assigned: }" | tr -d '[]' | sort -n | xargs ;;
+	esac
+}
+
+# wait_for SECONDS WHAT COMMAND... runs COMMAND every 0.2 s until it
+# succeeds.
+wait_for() {
+	local limit=$1 what=$2
+	shift 2
+	local deadline=$((SECONDS + limit))
+	until "$@"; do
+		((SECONDS < deadline)) || { echo "timed out after ${limit}s waiting for $what"; return 1; }
+		sleep 0.2
+	done
+}
+
+# split_between A B: both members hold partitions, none twice, all three
+# between them.
+split_between() {
+	local a b
+	a=$(assignment "$1")
+	b=$(assignment "$2")
+	[ -n "$a" ] && [ -n "$b" ] && [ "$(echo "$a $b" | tr ' ' '\n' | sort -n | xargs)" = "0 1 2" ]
+}
+exited() { ! kill -0 "$1" 2>/dev/null; }
+holds_all() { [ "$(assignment "$1")" = "0 1 2" ]; }
+lines_at_least() { # N FILE...
+	local n=$1
+	shift
+	[ "$(cat "$@" | wc -l)" -ge "$n" ]
+}
+
+# group_produce TOPIC FROM TO produces keyed records k<i mod 50>:<i>.
+group_produce() {
+	awk -v a="$2" -v b="$3" 'BEGIN { for (i = a; i <= b; i++) printf "k%d:%d\n", i % 50, i }' |
+		kc -P -t "$1" -K: -X acks=all
+}
+
+# group_want TOPIC FROM TO writes, sorted, the "partition offset key value"
+# lines of the records with values FROM..TO, as a plain (groupless)
+# consumer reads them.
+group_want() {
+	kc -C -t "$1" -o beginning -e -q -f '%p %o %k %s\n' | awk -v a="$2" -v b="$3" '$4 >= a && $4 <= b' | sort
+}
+
+# member_exit PID SECONDS WHAT waits for a member to exit by itself and
+# fails unless it exits with status 0 in time (groups_balanced kills what
+# is left).
+member_exit() {
+	wait_for "$2" "$3 to exit" exited "$1" || return 1
+	local st=0
+	wait "$1" || st=$?
+	[ "$st" = 0 ] || { echo "$3 exited with status $st"; return 1; }
+}
+
+# stop_member PID: SIGTERM makes kcat close its consumer (a last commit and
+# LeaveGroup) and exit 0.
+stop_member() {
+	kill -TERM "$1" 2>/dev/null || true
+	member_exit "$1" 30 "group member (pid $1) after SIGTERM"
+}
+
+groups_balanced() {
+	local st=0
+	groups_balanced_steps || st=$?
+	local pid
+	for pid in "${group_pids[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [ "$st" != 0 ]; then
+		local f
+		for f in "$work"/g-*.err; do
+			[ -s "$f" ] && { echo "-- $(basename "$f"):"; tail -n 8 "$f"; }
+		done
+	fi
+	return "$st"
+}
+groups_balanced_steps() {
+	local topic="kcat-group-$id" group="kcat-group-$id" n1=3000 n2=300
+	# 1. Two members join and split the three partitions of a topic that
+	# already has records; between them they read each record once.
+	group_produce "$topic" 1 "$n1" || { echo "kcat -P exited with $?"; return 1; }
+	group_member g-a "$group" "$topic"
+	local apid=$member_pid
+	group_member g-b "$group" "$topic"
+	local bpid=$member_pid
+	wait_for 60 "two members to split partitions 0 1 2" split_between g-a g-b || return 1
+	wait_for 30 "$n1 records between the members" lines_at_least "$n1" "$work/g-a.out" "$work/g-b.out" || return 1
+	local a b
+	a=$(assignment g-a)
+	b=$(assignment g-b)
+	sleep 1 # any duplicate would arrive now
+	group_want "$topic" 1 "$n1" >"$work/g1.want" || { echo "kcat -C exited with $?"; return 1; }
+	sort "$work/g-a.out" "$work/g-b.out" >"$work/g1.got"
+	same "$work/g1.want" "$work/g1.got" || { echo "(members held partitions $a and $b)"; return 1; }
+
+	# 2. One member leaves (SIGTERM: commit, LeaveGroup): the other takes
+	# every partition, resumes where the leaver committed and reads only
+	# the records produced after that.
+	stop_member "$apid" || return 1
+	local before
+	before=$(wc -l <"$work/g-b.out")
+	wait_for 60 "the remaining member to hold partitions 0 1 2" holds_all g-b || return 1
+	group_produce "$topic" $((n1 + 1)) $((n1 + n2)) || { echo "kcat -P exited with $?"; return 1; }
+	wait_for 30 "$n2 new records at the remaining member" lines_at_least $((before + n2)) "$work/g-b.out" || return 1
+	sleep 1
+	group_want "$topic" $((n1 + 1)) $((n1 + n2)) >"$work/g2.want" || { echo "kcat -C exited with $?"; return 1; }
+	tail -n +$((before + 1)) "$work/g-b.out" | sort >"$work/g2.got"
+	same "$work/g2.want" "$work/g2.got" || { echo "(after the leave the remaining member must read only the new records)"; return 1; }
+
+	# 3. The last member stops; more records arrive; a new member (-e:
+	# exit at the end of every partition) resumes at the committed offsets
+	# and reads exactly those records. A member of another group reads the
+	# whole topic: groups do not share offsets.
+	stop_member "$bpid" || return 1
+	group_produce "$topic" $((n1 + n2 + 1)) $((n1 + 2 * n2)) || { echo "kcat -P exited with $?"; return 1; }
+	group_member g-c "$group" "$topic" -e
+	local cpid=$member_pid
+	group_member g-other "$group-other" "$topic" -e
+	local opid=$member_pid
+	member_exit "$cpid" 60 "the restarted member (-e)" || return 1
+	member_exit "$opid" 60 "the member of the other group (-e)" || return 1
+	group_want "$topic" $((n1 + n2 + 1)) $((n1 + 2 * n2)) >"$work/g3.want" || { echo "kcat -C exited with $?"; return 1; }
+	sort "$work/g-c.out" >"$work/g3.got"
+	same "$work/g3.want" "$work/g3.got" || { echo "(a restarted member must resume at the committed offsets)"; return 1; }
+	group_want "$topic" 1 $((n1 + 2 * n2)) >"$work/g4.want" || { echo "kcat -C exited with $?"; return 1; }
+	sort "$work/g-other.out" >"$work/g4.got"
+	same "$work/g4.want" "$work/g4.got" || { echo "(a new group must read the topic from the beginning)"; return 1; }
+}
+check "groups: two -G members split a topic, leave, restart at committed offsets" groups_balanced
 
 if [ "$failures" != 0 ]; then
 	echo "kcat: $failures check(s) failed"

@@ -27,6 +27,7 @@ import (
 	"github.com/runnel/runnel/broker/metadata"
 	"github.com/runnel/runnel/broker/replica"
 	"github.com/runnel/runnel/broker/server"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a broker node.
@@ -35,6 +36,8 @@ type Config struct {
 	Broker *config.Broker
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Registerer receives the broker's metrics; nil registers none.
+	Registerer prometheus.Registerer
 }
 
 // Broker is a running broker node.
@@ -56,6 +59,8 @@ type Broker struct {
 	// the dynamic configs it was built from.
 	effective           atomic.Pointer[config.Broker]
 	dynDefault, dynNode map[string]string
+
+	metrics *collector // registered on cfg.Registerer, or nil
 
 	closeOnce sync.Once
 	closeErr  error
@@ -221,6 +226,13 @@ func New(cfg Config) (b *Broker, err error) {
 			}
 		}
 	}
+	if cfg.Registerer != nil {
+		c := newCollector(b)
+		if err := cfg.Registerer.Register(c); err != nil {
+			return nil, fmt.Errorf("broker: metrics: %w", err)
+		}
+		b.metrics = c
+	}
 	return b, nil
 }
 
@@ -328,6 +340,10 @@ func (b *Broker) Abandon() {
 			f.Close()
 		}
 		b.locks = nil
+		if b.metrics != nil {
+			b.cfg.Registerer.Unregister(b.metrics)
+			b.metrics = nil
+		}
 		b.closeErr = errors.New("broker: abandoned")
 	})
 }
@@ -335,6 +351,10 @@ func (b *Broker) Abandon() {
 // release stops the group coordinator, closes the logs and unlocks the
 // dirs.
 func (b *Broker) release() error {
+	if b.metrics != nil {
+		b.cfg.Registerer.Unregister(b.metrics)
+		b.metrics = nil
+	}
 	var errs []error
 	if b.groups != nil {
 		errs = append(errs, b.groups.Close())

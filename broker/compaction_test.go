@@ -132,6 +132,47 @@ func TestCompactedTopicEndToEnd(t *testing.T) {
 			t.Fatalf("deleted key %s came back", k)
 		}
 	}
+	// The cleaner's work shows in the metrics.
+	metric := func(name string) float64 {
+		t.Helper()
+		mfs, err := srv.Metrics.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != name {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "topic" && l.GetValue() == topic {
+						if m.GetCounter() != nil {
+							return m.GetCounter().GetValue()
+						}
+						return m.GetGauge().GetValue()
+					}
+				}
+			}
+		}
+		t.Fatalf("metric %s for %s not exported", name, topic)
+		return 0
+	}
+	if n := metric("runnel_log_cleaner_cleans_total"); n < 2 {
+		t.Fatalf("runnel_log_cleaner_cleans_total = %v, want 2 or more", n)
+	}
+	if n := metric("runnel_log_cleaner_read_bytes_total"); n <= 0 {
+		t.Fatalf("runnel_log_cleaner_read_bytes_total = %v", n)
+	}
+	if n := metric("runnel_log_cleaner_removed_records_total"); n <= 0 {
+		t.Fatalf("runnel_log_cleaner_removed_records_total = %v", n)
+	}
+	if r := metric("runnel_log_cleaner_dirty_ratio"); r < 0 || r > 1 {
+		t.Fatalf("runnel_log_cleaner_dirty_ratio = %v", r)
+	}
+	if leo := metric("runnel_log_end_offset"); leo != float64(lastOffset+1) {
+		t.Fatalf("runnel_log_end_offset = %v, want %d", leo, lastOffset+1)
+	}
+
 	// Appends continue after the last offset.
 	res := cl.ProduceSync(t.Context(), &kgo.Record{Key: []byte("after"), Value: []byte("x")})
 	if err := res.FirstErr(); err != nil || res[0].Record.Offset <= lastOffset {

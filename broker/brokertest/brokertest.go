@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/runnel/runnel/broker"
 	"github.com/runnel/runnel/broker/config"
 )
@@ -22,6 +23,9 @@ type Server struct {
 	Dir       string   // the data directory (log.dirs)
 	Addr      string   // host:port of the Kafka listener
 	overrides []string // key=value settings it was started with
+	// Metrics is the registry the broker registers its metrics on; a
+	// restarted broker registers on the same one.
+	Metrics *prometheus.Registry
 
 	mu     sync.Mutex
 	b      *broker.Broker
@@ -34,7 +38,7 @@ type Server struct {
 // error and stops the broker at cleanup.
 func Start(t testing.TB, overrides ...string) *Server {
 	t.Helper()
-	s := &Server{t: t, Dir: t.TempDir(), overrides: overrides}
+	s := &Server{t: t, Dir: t.TempDir(), overrides: overrides, Metrics: prometheus.NewRegistry()}
 	if err := s.start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +67,7 @@ func (s *Server) start(hostPort string) error {
 	if os.Getenv("RUNNEL_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	b, err := broker.New(broker.Config{Broker: bc, Logger: logger})
+	b, err := broker.New(broker.Config{Broker: bc, Logger: logger, Registerer: s.Metrics})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,12 @@ client (create, describe, delete topics; describe topic and broker
 configs), the producer with acks 0/1/all and every codec the Debian
 packages provide, with keys, null keys and values and headers, and a
 consumer using assign() and seek() without a group, reading everything back
-in order; beginning and end offsets and offsets_for_times.
+in order; beginning and end offsets and offsets_for_times. Consumer groups:
+a member with enable_auto_commit=False commits by hand, closes, and the next
+member resumes exactly at the committed offsets (also after committing an
+earlier offset with metadata); two members in threads split the partitions
+and read each record once; the admin client lists and describes the group
+and its committed offsets, and deletes it.
 
 Prints "ok   <check>" or "FAIL <check>: <reason>" per check and exits 1 when
 any check failed.
@@ -14,14 +19,18 @@ any check failed.
 
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import (
+    GroupIdNotFoundError,
     InvalidConfigurationError,
+    NoError,
+    NonEmptyGroupError,
     TopicAlreadyExistsError,
     UnknownTopicOrPartitionError,
 )
@@ -416,6 +425,272 @@ def pinned_versions(consumer):
                "Produce v%d: headers read back differ", produce_v)
 
 
+# ---- consumer groups ----
+
+GROUP_TOPIC = "kp-group-" + RUN
+GROUP_PARTS = 4
+GROUP_PER_PART = 100
+GROUP_TPS = [TopicPartition(GROUP_TOPIC, p) for p in range(GROUP_PARTS)]
+
+
+def group_consumer(group, **extra):
+    conf = dict(
+        bootstrap_servers=BOOTSTRAP,
+        group_id=group,
+        client_id="compat-kafka-python",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=500,
+        request_timeout_ms=30000,
+    )
+    conf.update(extra)
+    c = KafkaConsumer(**conf)
+    c.subscribe([GROUP_TOPIC])
+    return c
+
+
+def group_produce():
+    """Creates the group topic and produces GROUP_PER_PART records to each
+    partition; returns {(partition, offset): value}."""
+    admin = admin_client()
+    try:
+        create_topic(admin, GROUP_TOPIC, GROUP_PARTS)
+    finally:
+        admin.close()
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=5, request_timeout_ms=20000)
+    try:
+        futures = {}
+        for i in range(GROUP_PER_PART):
+            for p in range(GROUP_PARTS):
+                value = b"group p%d i%d" % (p, i)
+                futures[value] = producer.send(GROUP_TOPIC, key=b"k%d" % i, value=value, partition=p)
+        producer.flush(timeout=TIMEOUT)
+        produced = {}
+        for value, f in futures.items():
+            md = f.get(timeout=TIMEOUT)
+            produced[(md.partition, md.offset)] = value
+    finally:
+        producer.close(timeout=10)
+    want = {(p, o) for p in range(GROUP_PARTS) for o in range(GROUP_PER_PART)}
+    expect(set(produced) == want, "acknowledged offsets are not 0..%d on every partition", GROUP_PER_PART - 1)
+    return produced
+
+
+def poll_records(consumer, want, timeout=TIMEOUT, extra=True):
+    """Polls until want records came back (then, with extra, a little longer
+    to catch any duplicate); returns them in the order received."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < want and time.monotonic() < deadline:
+        for msgs in consumer.poll(timeout_ms=500).values():
+            got.extend(msgs)
+    if extra:
+        for msgs in consumer.poll(timeout_ms=500).values():
+            got.extend(msgs)
+    return got
+
+
+def check_read(got, produced, start, name):
+    """Checks that got holds, per partition and in order, exactly the
+    produced records from offset start[p] on, each once."""
+    for p in range(GROUP_PARTS):
+        offs = [m.offset for m in got if m.partition == p]
+        want = list(range(start[p], GROUP_PER_PART))
+        expect(offs == want, "%s: partition %d offsets %s, want %s",
+               name, p, short(offs), short(want))
+    for m in got:
+        expect(m.value == produced[(m.partition, m.offset)],
+               "%s: partition %d offset %d has value %r, want %r",
+               name, m.partition, m.offset, m.value, produced[(m.partition, m.offset)])
+
+
+def short(offs):
+    return "[]" if not offs else "%d..%d (%d)" % (offs[0], offs[-1], len(offs))
+
+
+def group_offsets(admin, group):
+    """The group's committed offsets, as the broker returns them."""
+    return {tp: om for tp, om in admin.list_consumer_group_offsets(group).items() if tp.topic == GROUP_TOPIC}
+
+
+def group_manual_commit(produced):
+    group = "kp-manual-" + RUN
+    admin = admin_client()
+    try:
+        # 1. A member reads part of the topic, commits what it consumed
+        # and closes without committing again.
+        c = group_consumer(group, max_poll_records=50)
+        try:
+            first = poll_records(c, 150, extra=False)
+            expect(len(first) >= 150, "first member read %d records, want at least 150", len(first))
+            expect(c.assignment() == set(GROUP_TPS), "assignment %s, want all %d partitions",
+                   sorted(c.assignment()), GROUP_PARTS)
+            c.commit()
+            positions = {tp.partition: c.position(tp) for tp in GROUP_TPS}
+        finally:
+            c.close(autocommit=False)
+        got = group_offsets(admin, group)
+        want = {tp: positions[tp.partition] for tp in GROUP_TPS}
+        expect({tp: om.offset for tp, om in got.items()} == want,
+               "committed offsets %s, want the positions %s", got, want)
+
+        # 2. The next member resumes exactly at those offsets and reads the
+        # rest; between the two every record was read once. Then it commits
+        # earlier offsets, with metadata, and closes.
+        rest = sum(GROUP_PER_PART - o for o in positions.values())
+        c = group_consumer(group)
+        try:
+            second = poll_records(c, rest)
+            check_read(second, produced, positions, "second member")
+            seen = [(m.partition, m.offset) for m in first + second]
+            expect(len(seen) == len(set(seen)) == len(produced),
+                   "the two members read %d records (%d distinct), want %d each once",
+                   len(seen), len(set(seen)), len(produced))
+            rewind = {tp: OffsetAndMetadata(10 + 7 * tp.partition, "kp rewind %d" % tp.partition)
+                      for tp in GROUP_TPS}
+            c.commit(rewind)
+        finally:
+            c.close(autocommit=False)
+        got = group_offsets(admin, group)
+        expect(got == rewind, "committed offsets and metadata %s, want %s", got, rewind)
+
+        # 3. A third member resumes at the earlier offsets.
+        start = {tp.partition: om.offset for tp, om in rewind.items()}
+        c = group_consumer(group)
+        try:
+            third = poll_records(c, sum(GROUP_PER_PART - o for o in start.values()))
+            check_read(third, produced, start, "third member")
+            tp = GROUP_TPS[1]
+            om = c.committed(tp, metadata=True)
+            expect(om is not None and (om.offset, om.metadata) == (rewind[tp].offset, rewind[tp].metadata),
+                   "committed(%s) = %r, want %r", tp, om, rewind[tp])
+        finally:
+            c.close(autocommit=False)
+    finally:
+        admin.close()
+
+
+class Member(threading.Thread):
+    """One group member polling in its own thread (a KafkaConsumer joins and
+    rebalances inside poll, so members sharing a thread would block each
+    other). Auto-commit is on: it commits every 500 ms, before a rebalance
+    and when the member closes."""
+
+    def __init__(self, group, name):
+        super().__init__(name=name, daemon=True)
+        self.consumer = group_consumer(group, client_id=name, enable_auto_commit=True,
+                                       auto_commit_interval_ms=500)
+        self.lock = threading.Lock()
+        self.records = []
+        self.assigned = set()
+        self.error = None
+        self.done = threading.Event()
+
+    def run(self):
+        try:
+            while not self.done.is_set():
+                polled = self.consumer.poll(timeout_ms=200)
+                with self.lock:
+                    for msgs in polled.values():
+                        self.records.extend((m.partition, m.offset, m.value) for m in msgs)
+                    self.assigned = {tp.partition for tp in self.consumer.assignment()}
+        except Exception as e:  # reported by the check
+            self.error = e
+        finally:
+            self.consumer.close()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.records), set(self.assigned)
+
+    def stop(self):
+        self.done.set()
+        self.join(TIMEOUT)
+        expect(not self.is_alive(), "member %s did not stop", self.name)
+        expect(self.error is None, "member %s failed: %r", self.name, self.error)
+
+
+def group_split_and_admin(produced):
+    group = "kp-split-" + RUN
+    admin = admin_client()
+    members = [Member(group, "kp-member-a"), Member(group, "kp-member-b")]
+    try:
+        for m in members:
+            m.start()
+
+        # Both members hold partitions, none twice, and between them read
+        # every record once.
+        def split():
+            snaps = [m.snapshot() for m in members]
+            for m in members:
+                expect(m.error is None, "member %s failed: %r", m.name, m.error)
+            (ra, pa), (rb, pb) = snaps
+            if not pa or not pb or pa & pb or pa | pb != set(range(GROUP_PARTS)):
+                return None
+            if len(ra) + len(rb) < len(produced):
+                return None
+            return snaps
+
+        snaps = wait_until("two members to split %d partitions and read %d records" % (GROUP_PARTS, len(produced)),
+                           split, timeout=60)
+        time.sleep(0.5)  # any duplicate would arrive now
+        snaps = [m.snapshot() for m in members]
+        seen = [(p, o) for recs, _ in snaps for p, o, _ in recs]
+        expect(len(seen) == len(set(seen)) == len(produced),
+               "the members read %d records (%d distinct), want %d each once", len(seen), len(set(seen)), len(produced))
+        for recs, _ in snaps:
+            for p, o, v in recs:
+                expect(v == produced[(p, o)], "partition %d offset %d has value %r, want %r", p, o, v, produced[(p, o)])
+
+        # The admin client sees the stable group, its members and their
+        # assignments, and (auto-commit) offsets at the end of each partition.
+        expect((group, "consumer") in admin.list_consumer_groups(),
+               "list_consumer_groups has no (%r, 'consumer'): %r", group, admin.list_consumer_groups())
+        desc = admin.describe_consumer_groups([group])
+        expect(len(desc) == 1 and desc[0].group == group, "describe_consumer_groups: %r", desc)
+        d = desc[0]
+        expect((d.error_code, d.state, d.protocol_type, d.protocol) == (0, "Stable", "consumer", "range"),
+               "group %s: error %d state %r protocol type %r protocol %r, want 0 Stable consumer range",
+               group, d.error_code, d.state, d.protocol_type, d.protocol)
+        expect(sorted(mem.client_id for mem in d.members) == ["kp-member-a", "kp-member-b"],
+               "members' client ids %r", [mem.client_id for mem in d.members])
+        by_client = {m.name: snap[1] for m, snap in zip(members, snaps)}
+        for mem in d.members:
+            parts = {p for t, ps in mem.member_assignment.assignment if t == GROUP_TOPIC for p in ps}
+            expect(parts == by_client[mem.client_id], "describe says %s holds %s; the member holds %s",
+                   mem.client_id, sorted(parts), sorted(by_client[mem.client_id]))
+            expect(list(mem.member_metadata.subscription) == [GROUP_TOPIC],
+                   "%s subscription %r", mem.client_id, mem.member_metadata.subscription)
+        ends = {tp: GROUP_PER_PART for tp in GROUP_TPS}
+        wait_until("auto-committed offsets at the end of every partition",
+                   lambda: {tp: om.offset for tp, om in group_offsets(admin, group).items()} == ends)
+
+        # A group with members cannot be deleted.
+        res = admin.delete_consumer_groups([group])
+        expect(res == [(group, NonEmptyGroupError)], "delete_consumer_groups of a stable group: %r", res)
+
+        for m in members:
+            m.stop()
+        d = admin.describe_consumer_groups([group])[0]
+        expect((d.state, d.members) == ("Empty", []), "after both members left: state %r members %r", d.state, d.members)
+        got = {tp: om.offset for tp, om in group_offsets(admin, group).items()}
+        expect(got == ends, "committed offsets after the members closed: %s, want %s", got, ends)
+
+        res = admin.delete_consumer_groups([group])
+        expect(res == [(group, NoError)], "delete_consumer_groups of the empty group: %r", res)
+        expect(group not in [g for g, _ in admin.list_consumer_groups()], "deleted group %s is still listed", group)
+        got = group_offsets(admin, group)
+        expect(got == {}, "deleted group still has offsets %s", got)
+        res = admin.delete_consumer_groups([group])
+        expect(res == [(group, GroupIdNotFoundError)], "deleting the group again: %r", res)
+    finally:
+        for m in members:
+            m.done.set()
+        admin.close()
+
+
+
 def main():
     admin = admin_client()
     try:
@@ -449,6 +724,14 @@ def main():
         check("pinned api_version: Produce v3, v4, v5, v6", pinned_versions, consumer)
     finally:
         consumer.close()
+
+    group_records = check("consumer groups: produce %d records to %d partitions" % (GROUP_PARTS * GROUP_PER_PART, GROUP_PARTS),
+                     group_produce)
+    if group_records:
+        check("consumer group: manual commit(), close, restart resumes at the committed offsets",
+              group_manual_commit, group_records)
+        check("consumer group: two members split the partitions; admin list/describe/offsets/delete",
+              group_split_and_admin, group_records)
 
     if failures:
         print("kafka-python: %d check(s) failed" % len(failures))

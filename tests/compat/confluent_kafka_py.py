@@ -9,13 +9,22 @@ Producer with delivery callbacks for 10,000 keyed records over several
 partitions with acks=all and each codec, and a Consumer that uses assign()
 without joining a group (group.id is set because librdkafka requires it,
 nothing is committed) reading every record back exactly once and in
-per-partition order; offsets_for_times and get_watermark_offsets.
+per-partition order; offsets_for_times and get_watermark_offsets. Consumer
+groups: a subscribed member commits by hand (commit(asynchronous=False)),
+closes, and the next member resumes exactly at the committed offsets, which
+committed() and position() report; a second member joining triggers the
+rebalance callbacks (revoke, then assign) and the two split the partitions,
+reading every record once; AdminClient.list_groups shows the group, its
+members and their assignments. confluent-kafka 1.7 has no
+AdminClient.list_consumer_groups/describe_consumer_groups (added in 2.0);
+list_groups (ListGroups and DescribeGroups) stands in for them.
 
 Prints "ok   <check>" or "FAIL <check>: <reason>" per check and exits 1 when
 any check failed.
 """
 
 import os
+import struct
 import sys
 import time
 import traceback
@@ -23,6 +32,7 @@ import uuid
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
+    OFFSET_INVALID,
     Consumer,
     KafkaError,
     KafkaException,
@@ -564,6 +574,299 @@ def log_append_time():
         c.close()
 
 
+# ---- consumer groups ----
+
+GROUP_TOPIC = "ck-group-" + RUN
+GROUP_PARTS = 4
+GROUP_PER_PART = 200
+
+
+def group_tps(offsets=None):
+    return [TopicPartition(GROUP_TOPIC, p, offsets[p] if offsets else OFFSET_INVALID) for p in range(GROUP_PARTS)]
+
+
+def group_produce():
+    """Creates the group topic with GROUP_PER_PART records in each
+    partition; returns {(partition, offset): value}."""
+    admin = admin_client()
+    create_topic(admin, GROUP_TOPIC, GROUP_PARTS)
+    return group_produce_more(0)
+
+
+def group_produce_more(first):
+    """Produces GROUP_PER_PART records numbered from first to each
+    partition; returns {(partition, offset): value} from the delivery
+    reports."""
+    delivered = {}
+    errors = []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(err)
+        else:
+            delivered[(msg.partition(), msg.offset())] = msg.value()
+
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "linger.ms": 5})
+    for i in range(first, first + GROUP_PER_PART):
+        for part in range(GROUP_PARTS):
+            p.produce(GROUP_TOPIC, b"group p%d i%d" % (part, i), b"k%d" % i, partition=part, on_delivery=on_delivery)
+    expect(p.flush(TIMEOUT) == 0, "records not delivered")
+    expect(not errors, "delivery errors: %r", errors[:3])
+    return delivered
+
+
+def group_consumer(group, **extra):
+    conf = {
+        "bootstrap.servers": BOOTSTRAP,
+        "group.id": group,
+        "client.id": "compat-confluent-kafka",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "heartbeat.interval.ms": 500,
+        "session.timeout.ms": 10000,
+    }
+    conf.update(extra)
+    return Consumer(conf)
+
+
+def poll_group(consumers, want, sink, timeout=TIMEOUT, settle_for=0.5):
+    """Polls every consumer in turn (rebalance callbacks run inside poll)
+    until want records arrived in total, then settle_for seconds longer to
+    catch any duplicate; sink(consumer index, message) takes each record."""
+    n = 0
+    deadline = time.monotonic() + timeout
+    settle = None
+    while True:
+        now = time.monotonic()
+        if n >= want and settle is None:
+            settle = now + settle_for
+        if (settle is not None and now >= settle) or now > deadline:
+            return n
+        for i, c in enumerate(consumers):
+            msg = c.poll(0.05)
+            if msg is None:
+                continue
+            expect(msg.error() is None, "consume error: %s", msg.error())
+            sink(i, msg)
+            n += 1
+
+
+def check_group_read(got, produced, start, name):
+    """got is [(partition, offset, value)]: per partition, in order, exactly
+    the produced records from start[p] on, each once."""
+    for p in range(GROUP_PARTS):
+        offs = [o for gp, o, _ in got if gp == p]
+        want = [o for gp, o in sorted(produced) if gp == p and o >= start[p]]
+        expect(offs == want, "%s: partition %d read offsets %s, want %s", name, p, span(offs), span(want))
+    for p, o, v in got:
+        expect(v == produced[(p, o)], "%s: partition %d offset %d has %r, want %r", name, p, o, v, produced[(p, o)])
+
+
+def span(offs):
+    return "[]" if not offs else "%d..%d (%d)" % (offs[0], offs[-1], len(offs))
+
+
+def offsets_of(tps):
+    return {tp.partition: tp.offset for tp in tps}
+
+
+def group_manual_commit(produced):
+    group = "ck-manual-" + RUN
+    # 1. A member reads part of the topic and commits synchronously what
+    # it consumed; committed() (asked of the broker) and position() agree.
+    first = []
+    c = group_consumer(group)
+    try:
+        c.subscribe([GROUP_TOPIC])
+        poll_group([c], 300, lambda _, m: first.append((m.partition(), m.offset(), m.value())), settle_for=0)
+        expect(len(first) == 300, "first member read %d records, want 300", len(first))
+        expect(sorted(tp.partition for tp in c.assignment()) == list(range(GROUP_PARTS)),
+               "assignment %r, want all %d partitions", c.assignment(), GROUP_PARTS)
+        consumed = {}
+        for p, o, _ in first:
+            consumed[p] = o + 1
+        res = c.commit(asynchronous=False)
+        expect(all(tp.error is None for tp in res), "commit errors: %r", [tp.error for tp in res if tp.error])
+        # The result lists the whole assignment; partitions nothing was
+        # read from carry OFFSET_INVALID and are not committed.
+        done = {p: o for p, o in offsets_of(res).items() if o != OFFSET_INVALID}
+        expect(done == consumed, "commit() committed %s, want the consumed positions %s", done, consumed)
+        pos = offsets_of(c.position(group_tps()))
+        want_pos = {p: consumed.get(p, OFFSET_INVALID) for p in range(GROUP_PARTS)}
+        expect(pos == want_pos, "position() %s, want %s", pos, want_pos)
+        com = offsets_of(c.committed(group_tps(), timeout=10))
+        expect(com == want_pos, "committed() %s, want %s", com, want_pos)
+    finally:
+        c.close()
+
+    # 2. The next member resumes exactly there; between the two each record
+    # is read once. It then commits explicit, earlier offsets.
+    start = {p: consumed.get(p, 0) for p in range(GROUP_PARTS)}
+    second = []
+    c = group_consumer(group)
+    try:
+        c.subscribe([GROUP_TOPIC])
+        com = offsets_of(c.committed(group_tps(), timeout=10))
+        expect(com == want_pos, "a new member's committed() %s, want %s", com, want_pos)
+        poll_group([c], len(produced) - len(first), lambda _, m: second.append((m.partition(), m.offset(), m.value())))
+        check_group_read(second, produced, start, "second member")
+        seen = [(p, o) for p, o, _ in first + second]
+        expect(len(seen) == len(set(seen)) == len(produced),
+               "the two members read %d records (%d distinct), want %d each once", len(seen), len(set(seen)), len(produced))
+        rewind = {p: 20 + 11 * p for p in range(GROUP_PARTS)}
+        res = c.commit(offsets=group_tps(rewind), asynchronous=False)
+        expect(offsets_of(res) == rewind and all(tp.error is None for tp in res), "commit(offsets): %r", res)
+        com = offsets_of(c.committed(group_tps(), timeout=10))
+        expect(com == rewind, "committed() after commit(offsets) %s, want %s", com, rewind)
+    finally:
+        c.close()
+
+    # 3. A third member resumes at the earlier offsets.
+    third = []
+    c = group_consumer(group)
+    try:
+        c.subscribe([GROUP_TOPIC])
+        poll_group([c], sum(GROUP_PER_PART - o for o in rewind.values()),
+                   lambda _, m: third.append((m.partition(), m.offset(), m.value())))
+        check_group_read(third, produced, rewind, "third member")
+        pos = offsets_of(c.position(group_tps()))
+        expect(pos == {p: GROUP_PER_PART for p in range(GROUP_PARTS)}, "position() at the end %s", pos)
+    finally:
+        c.close()
+
+
+def decode_assignment(data):
+    """Decodes a consumer-protocol member assignment into {topic: [partitions]}."""
+    off = 2  # version
+    (ntopics,) = struct.unpack_from(">i", data, off)
+    off += 4
+    out = {}
+    for _ in range(ntopics):
+        (tlen,) = struct.unpack_from(">h", data, off)
+        off += 2
+        topic = data[off:off + tlen].decode()
+        off += tlen
+        (nparts,) = struct.unpack_from(">i", data, off)
+        off += 4
+        out[topic] = sorted(struct.unpack_from(">%di" % nparts, data, off))
+        off += 4 * nparts
+    return out
+
+
+def group_rebalance(produced):
+    group = "ck-rebalance-" + RUN
+    names = ["ck-member-a", "ck-member-b"]
+    events = [[], []]  # per member: ("assign"|"revoke", [partitions])
+    reads = []  # (member, partition, offset, value)
+
+    def callbacks(i):
+        def on_assign(consumer, parts):
+            events[i].append(("assign", sorted(tp.partition for tp in parts)))
+
+        def on_revoke(consumer, parts):
+            events[i].append(("revoke", sorted(tp.partition for tp in parts)))
+            # Commit what was consumed before the partitions move
+            # (_NO_OFFSET: nothing new since the last commit).
+            try:
+                consumer.commit(asynchronous=False)
+            except KafkaException as e:
+                if e.args[0].code() != KafkaError._NO_OFFSET:
+                    raise
+        return on_assign, on_revoke
+
+    def holding(i):
+        """The partitions member i holds after its latest callback."""
+        ev = events[i]
+        return set(ev[-1][1]) if ev and ev[-1][0] == "assign" else set()
+
+    consumers = []
+    admin = admin_client()
+    try:
+        # 1. One member takes every partition and reads everything.
+        a = group_consumer(group, **{"client.id": names[0]})
+        consumers.append(a)
+        on_assign, on_revoke = callbacks(0)
+        a.subscribe([GROUP_TOPIC], on_assign=on_assign, on_revoke=on_revoke)
+        poll_group([a], len(produced), lambda i, m: reads.append((0, m.partition(), m.offset(), m.value())))
+        expect(holding(0) == set(range(GROUP_PARTS)), "first member's rebalance events %r, want all partitions",
+               events[0])
+        expect(len(reads) == len(produced), "first member read %d of %d records", len(reads), len(produced))
+
+        # 2. A second member joins: the first is called with a revoke and
+        # then an assign, the second with an assign; between them they
+        # hold every partition once.
+        b = group_consumer(group, **{"client.id": names[1]})
+        consumers.append(b)
+        on_assign, on_revoke = callbacks(1)
+        b.subscribe([GROUP_TOPIC], on_assign=on_assign, on_revoke=on_revoke)
+        deadline = time.monotonic() + 60
+        while True:
+            ha, hb = holding(0), holding(1)
+            if ha and hb and not ha & hb and ha | hb == set(range(GROUP_PARTS)):
+                break
+            expect(time.monotonic() < deadline, "timed out waiting for the members to split the partitions: "
+                   "events %r and %r", events[0], events[1])
+            for i, c in enumerate(consumers):
+                msg = c.poll(0.05)
+                if msg is not None:
+                    expect(msg.error() is None, "consume error: %s", msg.error())
+                    reads.append((i, msg.partition(), msg.offset(), msg.value()))
+        kinds = [k for k, _ in events[0]]
+        expect(kinds[:3] == ["assign", "revoke", "assign"],
+               "first member's rebalance callbacks %r, want assign, revoke, assign", events[0])
+        expect(events[0][1] == ("revoke", list(range(GROUP_PARTS))), "first member's revoke %r", events[0][1])
+        expect([k for k, _ in events[1]] == ["assign"], "second member's rebalance callbacks %r", events[1])
+
+        # 3. New records go to whoever holds their partition; no record
+        # is read twice (the revoke callback committed the first reads).
+        more = group_produce_more(GROUP_PER_PART)
+        everything = dict(produced)
+        everything.update(more)
+        poll_group(consumers, len(everything) - len(reads),
+                   lambda i, m: reads.append((i, m.partition(), m.offset(), m.value())))
+        seen = [(p, o) for _, p, o, _ in reads]
+        expect(len(seen) == len(set(seen)) == len(everything),
+               "the members read %d records (%d distinct), want %d each once", len(seen), len(set(seen)), len(everything))
+        for i, p, o, v in reads:
+            expect(v == everything[(p, o)], "partition %d offset %d has %r, want %r", p, o, v, everything[(p, o)])
+        for i, p, o, _ in reads:
+            if (p, o) in more:
+                expect(p in holding(i), "%s read partition %d, which it does not hold", names[i], p)
+
+        # 4. AdminClient.list_groups: the stable group, its members and
+        # their assignments as the broker reports them.
+        groups = admin.list_groups(timeout=10)
+        mine = [g for g in groups if g.id == group]
+        expect(len(mine) == 1, "list_groups() lists %s %d times", group, len(mine))
+        g = admin.list_groups(group=group, timeout=10)[0]
+        expect((g.error, g.state, g.protocol_type, g.protocol) == (None, "Stable", "consumer", "range"),
+               "group %s: error %r state %r protocol type %r protocol %r, want Stable consumer range",
+               group, g.error, g.state, g.protocol_type, g.protocol)
+        expect(sorted(m.client_id for m in g.members) == names, "members' client ids %r",
+               [m.client_id for m in g.members])
+        for m in g.members:
+            i = names.index(m.client_id)
+            got = decode_assignment(m.assignment)
+            expect(got == {GROUP_TOPIC: sorted(holding(i))}, "list_groups says %s holds %r; it holds %s",
+                   m.client_id, got, sorted(holding(i)))
+        b.commit(asynchronous=False)
+        a.commit(asynchronous=False)
+    finally:
+        for c in consumers:
+            c.close()
+
+    # 5. Both gone: the group is empty and keeps its offsets.
+    g = admin.list_groups(group=group, timeout=10)[0]
+    expect((g.state, g.members) == ("Empty", []), "after both members left: state %r members %r", g.state, g.members)
+    c = group_consumer(group)
+    try:
+        com = offsets_of(c.committed(group_tps(), timeout=10))
+        want = {p: 2 * GROUP_PER_PART for p in range(GROUP_PARTS)}
+        expect(com == want, "committed offsets after both members left %s, want %s", com, want)
+    finally:
+        c.close()
+
+
 def main():
     st = AdminState()
     check("admin: create_topics validate_only creates nothing", admin_validate_only, st)
@@ -589,6 +892,13 @@ def main():
     check("max.message.bytes (topic) and message.max.bytes (broker) refuse large records", enforce_max_message_bytes)
     check("cleanup.policy=compact refuses records without a key", enforce_compact_keys)
     check("message.timestamp.type=LogAppendTime: broker timestamps", log_append_time)
+    group_records = check("consumer groups: produce %d records to %d partitions" % (GROUP_PARTS * GROUP_PER_PART,
+                                                                                   GROUP_PARTS), group_produce)
+    if group_records:
+        check("consumer group: commit(asynchronous=False), committed(), position(), restart resumes there",
+              group_manual_commit, group_records)
+        check("consumer group: second member joining: rebalance callbacks, split, list_groups",
+              group_rebalance, group_records)
     if failures:
         print("confluent-kafka: %d check(s) failed" % len(failures))
         sys.exit(1)

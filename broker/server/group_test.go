@@ -1003,6 +1003,95 @@ func TestGroupOffsetsOfDeletedTopic(t *testing.T) {
 	})
 }
 
+// TestGroupStaticMemberRestart restarts a static member (KIP-345) of a
+// franz-go group: it comes back under its group.instance.id with its
+// partitions, and the other member's partitions are never revoked, because
+// replacing a static member does not rebalance the group.
+func TestGroupStaticMemberRestart(t *testing.T) {
+	srv := brokertest.Start(t)
+	const topic, group = "static-topic", "static-group"
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(srv.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	mustCreate(t, adm, 4, nil, topic)
+
+	var mu sync.Mutex
+	revokedA, assigned := 0, map[string][]int32{}
+	member := func(instance string, onRevoke func()) *kgo.Client {
+		cl, err := kgo.NewClient(
+			kgo.SeedBrokers(srv.Addr), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+			kgo.InstanceID(instance), kgo.Balancers(kgo.RangeBalancer()),
+			kgo.HeartbeatInterval(100*time.Millisecond), kgo.SessionTimeout(30*time.Second),
+			kgo.FetchMaxWait(100*time.Millisecond),
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+				mu.Lock()
+				assigned[instance] = slices.Sorted(slices.Values(m[topic]))
+				mu.Unlock()
+			}),
+			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+				if onRevoke != nil && len(m[topic]) > 0 {
+					onRevoke()
+				}
+			}),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for !cl.PollFetches(context.Background()).IsClientClosed() {
+			}
+		}()
+		return cl
+	}
+	stable := func() kadm.DescribedGroup {
+		var d kadm.DescribedGroup
+		waitFor(t, "two stable members", 30*time.Second, func() bool {
+			ds, err := adm.DescribeGroups(t.Context(), group)
+			d = ds[group]
+			mu.Lock()
+			defer mu.Unlock()
+			return err == nil && d.State == "Stable" && len(d.Members) == 2 && len(assigned["a"])+len(assigned["b"]) == 4
+		})
+		return d
+	}
+	a := member("a", func() { mu.Lock(); revokedA++; mu.Unlock() })
+	defer a.Close()
+	b := member("b", nil)
+	before := stable()
+	mu.Lock()
+	revokedA = 0 // the second member's arrival moved partitions away from a
+	bParts := assigned["b"]
+	delete(assigned, "b")
+	mu.Unlock()
+
+	b.Close() // a static member's close does not leave the group
+	b = member("b", nil)
+	defer b.Close()
+	after := stable()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if revokedA != 0 {
+		t.Errorf("a lost partitions %d times while b restarted", revokedA)
+	}
+	if slices.Compare(assigned["b"], bParts) != 0 {
+		t.Errorf("b came back with %v, had %v", assigned["b"], bParts)
+	}
+	ids := func(d kadm.DescribedGroup) map[string]string {
+		m := map[string]string{}
+		for _, mem := range d.Members {
+			m[str(mem.InstanceID)] = mem.MemberID
+		}
+		return m
+	}
+	if ids(before)["a"] != ids(after)["a"] || ids(before)["b"] == ids(after)["b"] {
+		t.Errorf("member IDs before %v, after %v: a should keep its, b get a new one", ids(before), ids(after))
+	}
+}
+
 // groupFuzz turns fuzz input into group requests about a few groups,
 // reusing member IDs the coordinator handed out so that inputs reach deep
 // into rebalances.

@@ -193,10 +193,34 @@ for t in md["topics"]:
 	cat "$1.parts" "$1.hw" >"$1"
 }
 
+# settled_layout FILE takes layouts half a second apart until two in a row
+# agree: a group whose last member has just left may still be writing to
+# __consumer_offsets.
+settled_layout() {
+	layout "$1" || return 1
+	for _ in $(seq 1 10); do
+		sleep 0.5
+		layout "$1.again" || return 1
+		cmp -s "$1" "$1.again" && return 0
+		mv "$1.again" "$1"
+	done
+	echo "topics or high watermarks still changing before the restart"
+	return 1
+}
+
+# group_read GROUP TOPIC OUT: one kcat group member reads TOPIC from the
+# group's committed offsets (the beginning for a new group) to the end of
+# every partition, commits as it closes, and writes the records sorted.
+group_read() {
+	timeout 60 kcat -b "$bootstrap" -m 10 -G "$1" -X auto.offset.reset=earliest -e -q \
+		-f '%p %o %k:%s\n' "$2" | sort >"$3"
+}
+
 # A clean restart on the same data keeps every topic, partition and
 # acknowledged offset: the layout and high watermarks taken before the
-# shutdown must be the same after it, and the records of one topic byte
-# for byte.
+# shutdown must be the same after it, the records of one topic byte for
+# byte, and a consumer group's committed offsets: a member started after
+# the restart reads only records produced after it.
 restart_check() {
 	local before="$tmp/layout.before" after="$tmp/layout.after"
 	local topic=compat-restart
@@ -206,7 +230,14 @@ restart_check() {
 	timeout 30 kcat -b "$bootstrap" -m 10 -C -t "$topic" -o beginning -e -q -f '%p %o %k:%s\n' |
 		sort >"$tmp/restart.want" || { echo "consuming $topic failed"; return 1; }
 	[ "$(wc -l <"$tmp/restart.want")" = 300 ] || { echo "read $(wc -l <"$tmp/restart.want") of 300 records"; return 1; }
-	layout "$before" || return 1
+	local group=compat-restart-group
+	group_read "$group" "$topic" "$tmp/restart-group.before" || { echo "group member reading $topic failed"; return 1; }
+	if ! cmp -s "$tmp/restart.want" "$tmp/restart-group.before"; then
+		echo "group $group read other records of $topic than a plain consumer (< plain, > group):"
+		diff "$tmp/restart.want" "$tmp/restart-group.before" | head -n 20
+		return 1
+	fi
+	settled_layout "$before" || return 1
 
 	compat_stop_server "$server_pid" "$server_log" 30 || { server_pid=""; return 1; }
 	server_pid=""
@@ -228,6 +259,22 @@ restart_check() {
 		return 1
 	fi
 	echo "$(wc -l <"$before.parts") partitions and their high watermarks survived the restart"
+
+	awk 'BEGIN { for (i = 301; i <= 330; i++) printf "k%d:restart value %d\n", i % 17, i }' |
+		timeout 30 kcat -b "$bootstrap" -m 10 -P -t "$topic" -K: -X acks=all ||
+		{ echo "producing to $topic after the restart failed"; return 1; }
+	timeout 30 kcat -b "$bootstrap" -m 10 -C -t "$topic" -o beginning -e -q -f '%p %o %k:%s\n' |
+		sort | comm -13 "$tmp/restart.want" - >"$tmp/restart-group.want" ||
+		{ echo "consuming $topic after the restart failed"; return 1; }
+	[ "$(wc -l <"$tmp/restart-group.want")" = 30 ] ||
+		{ echo "a plain consumer read $(wc -l <"$tmp/restart-group.want") new records of $topic, want 30"; return 1; }
+	group_read "$group" "$topic" "$tmp/restart-group.after" || { echo "group member reading $topic after the restart failed"; return 1; }
+	if ! cmp -s "$tmp/restart-group.want" "$tmp/restart-group.after"; then
+		echo "group $group after the restart: want only the 30 new records (< want, > read):"
+		diff "$tmp/restart-group.want" "$tmp/restart-group.after" | head -n 20
+		return 1
+	fi
+	echo "group $group resumed at its committed offsets after the restart"
 }
 
 # The server must still be up after every client, stop cleanly on SIGTERM

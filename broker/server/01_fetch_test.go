@@ -138,3 +138,19 @@ func TestFetchLongPoll(t *testing.T) {
 		})
 	})
 }
+
+// Shutdown answers a waiting fetch at once instead of after max.wait.ms.
+func TestShutdownEndsFetchWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newBareServer(t)
+		start := time.Now()
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			s.Shutdown(t.Context())
+		}()
+		s.handleFetch(s.fetchCtx, fetchRequest(5000, 1))
+		if waited := time.Since(start); waited != 100*time.Millisecond {
+			t.Fatalf("fetch returned after %v, want at shutdown (100ms)", waited)
+		}
+	})
+}

@@ -216,7 +216,7 @@ func (s *Server) handle(ctx context.Context, r *request) (kmsg.Response, []splic
 		}
 		return resp, nil, nil
 	case *kmsg.FetchRequest:
-		resp, splices := s.handleFetch(ctx, req)
+		resp, splices := s.handleFetch(s.fetchCtx, req)
 		return resp, splices, nil
 	case *kmsg.ListOffsetsRequest:
 		return s.handleListOffsets(req), nil, nil

@@ -66,6 +66,9 @@ type Server struct {
 	// when shutdown's deadline passes.
 	baseCtx context.Context
 	cancel  context.CancelFunc
+	// fetchCtx ends every fetch long poll when shutdown begins.
+	fetchCtx       context.Context
+	stopFetchWaits context.CancelFunc
 }
 
 // New validates cfg and returns a server that is not listening yet.
@@ -81,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
+	s.fetchCtx, s.stopFetchWaits = context.WithCancel(s.baseCtx)
 	return s, nil
 }
 
@@ -167,7 +171,9 @@ func (s *Server) isClosing() bool {
 }
 
 // Shutdown stops accepting, lets every connection finish the request it is
-// handling and closes it. Waits still pending when ctx ends are aborted.
+// handling and closes it. Waiting fetches answer at once with the data
+// they have, as Kafka's delayed fetches complete at shutdown; produce
+// waits for replication still pending when ctx ends are aborted.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -178,6 +184,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeRead()
 	}
 	s.mu.Unlock()
+	s.stopFetchWaits()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -6,6 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/runnel/runnel/broker"
 	"github.com/runnel/runnel/broker/config"
@@ -14,7 +18,9 @@ import (
 const serverSynopsis = `runnel server [server.properties] [--config FILE] [--override key=value]...
 
 Runs a Runnel node. With no arguments it runs the embedded default: a
-single node with its data in ./runnel-data and Kafka on 127.0.0.1:9092.
+single node with its data in ./runnel-data, Kafka on 127.0.0.1:9092 and
+Prometheus metrics on http://127.0.0.1:8083/metrics (connect.listeners;
+connect.enabled=false turns the HTTP listener off).
 Configuration uses Apache Kafka's server.properties names; --override
 (repeatable) sets one key and wins over the file.`
 
@@ -47,16 +53,38 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	b, err := broker.New(broker.Config{Broker: bc, Logger: logger})
+	httpAddr, err := adminListener(bc.Connect)
 	if err != nil {
 		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	b, err := broker.New(broker.Config{Broker: bc, Logger: logger, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	var admin *adminServer
+	if httpAddr != "" {
+		if admin, err = startAdminServer(httpAddr, reg, logger); err != nil {
+			b.Close()
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			admin.Shutdown(sctx)
+		}()
 	}
 	var addrs []string
 	for i, a := range b.Addrs() {
 		addrs = append(addrs, fmt.Sprintf("%s://%s", bc.Listeners[i].Name, a))
 	}
+	metricsURL := "off"
+	if admin != nil {
+		metricsURL = "http://" + admin.Addr().String() + "/metrics"
+	}
 	logger.Info("runnel started", "node_id", bc.NodeID, "cluster_id", b.ClusterID(),
-		"listeners", strings.Join(addrs, ","), "log_dirs", strings.Join(bc.LogDirs, ","))
+		"listeners", strings.Join(addrs, ","), "log_dirs", strings.Join(bc.LogDirs, ","), "metrics", metricsURL)
 	err = b.Run(ctx)
 	logger.Info("runnel stopped", "err", err)
 	return err

@@ -36,6 +36,7 @@ compat_start_server() {
 	"$bin" server \
 		--override "listeners=PLAINTEXT://127.0.0.1:$port" \
 		--override "log.dirs=$datadir" \
+		--override "connect.listeners=http://127.0.0.1:0" \
 		"$@" >"$log" 2>&1 &
 	# shellcheck disable=SC2034 # read by the caller
 	COMPAT_SERVER_PID=$!

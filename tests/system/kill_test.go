@@ -64,7 +64,8 @@ func startServer(t *testing.T, dataDir string, port int) *server {
 	s.cmd = exec.Command(runnelBin, "server",
 		"--override", "listeners=PLAINTEXT://"+s.addr,
 		"--override", "log.dirs="+dataDir,
-		"--override", "log.segment.bytes=1048576")
+		"--override", "log.segment.bytes=1048576",
+		"--override", "connect.listeners=http://127.0.0.1:0")
 	s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

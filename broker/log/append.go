@@ -70,6 +70,12 @@ type AppendInfo struct {
 	Bytes int
 	// LogStartOffset is the log start offset after the append.
 	LogStartOffset int64
+	// Duplicate says the append was the retry of an idempotent producer's
+	// batch that the log already holds: nothing was written, and
+	// FirstOffset and LastOffset are the offsets the batch got the first
+	// time (MaxTimestamp is its timestamp then). Kafka answers such a
+	// retry with success and the original offsets.
+	Duplicate bool
 }
 
 // Append writes the record bytes of one produce partition (one or more
@@ -82,7 +88,11 @@ type AppendInfo struct {
 // key on a compacted topic is ErrInvalidRecord. Then, under the append
 // lock, offsets are assigned from the log end offset, the leader epoch is
 // stamped and LogAppendTime applied (rewriting those header fields of
-// records in place; replicated batches keep theirs), the segment rolls if
+// records in place; replicated batches keep theirs), batches with a
+// producer ID are checked against the producer state (see Producers: a
+// duplicate returns the original offsets with Duplicate set and writes
+// nothing, a sequence gap is ErrOutOfOrderSequence, an old producer epoch
+// ErrInvalidProducerEpoch; replicated batches only update it), the segment rolls if
 // due, and the bytes are written in one call. Epochs new to the leader-
 // epoch cache are recorded. With flush.messages reached, Append returns
 // only once the data is fsynced; concurrent appenders share that fsync.
@@ -201,6 +211,23 @@ func (l *Log) appendLocked(data []byte, batches []record.Batch, opts AppendOptio
 	if last-first > math.MaxInt32 {
 		return info, 0, fmt.Errorf("%w: the batches span offsets %d to %d, too many for one segment", ErrInvalidRecord, first, last)
 	}
+	pc, err := l.producers.check(batches, opts.Origin)
+	if err != nil {
+		return info, 0, err
+	}
+	if d := pc.duplicate; d != nil {
+		l.mu.RLock()
+		lso := l.logStart
+		l.mu.RUnlock()
+		return AppendInfo{
+			FirstOffset:    d.FirstOffset,
+			LastOffset:     d.LastOffset,
+			LogAppendTime:  appendTime,
+			MaxTimestamp:   d.Timestamp,
+			LogStartOffset: lso,
+			Duplicate:      true,
+		}, 0, nil
+	}
 
 	if seg.rollDue(cfg, int64(len(data)), maxTs, last, now) || (seg.size.Load() == 0 && last-seg.base > math.MaxInt32) {
 		if seg, err = l.rollLocked(first, now); err != nil {
@@ -225,6 +252,7 @@ func (l *Log) appendLocked(data []byte, batches []record.Batch, opts AppendOptio
 	if err := seg.persistIndexes(false); err != nil {
 		return info, 0, l.fail(err)
 	}
+	l.producers.apply(pc)
 
 	l.mu.Lock()
 	l.leo = next
@@ -305,6 +333,12 @@ func (l *Log) rollLocked(base int64, now time.Time) (*segment, error) {
 	}
 	if err := l.finishActive(old, &cfg); err != nil {
 		return nil, l.fail(err)
+	}
+	// As Kafka does on every roll, snapshot the producer state: a reopen
+	// then replays only the batches after it.
+	// A snapshot that cannot be written costs only time at the next open.
+	if err := writeSnapshot(l.fs, l.dir, base, l.producers); err != nil {
+		l.logger.Warn("writing producer snapshot", "offset", base, "err", err)
 	}
 	if err := old.offIdx.deactivate(); err != nil {
 		return nil, l.fail(err)

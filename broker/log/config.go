@@ -18,6 +18,7 @@ const (
 	DefaultMaxMessageBytes        = 1048588           // max.message.bytes
 	DefaultDeleteRetentionMs      = 24 * 3600_000     // delete.retention.ms
 	DefaultMinCleanableDirtyRatio = 0.5               // min.cleanable.dirty.ratio
+	DefaultProducerIDExpirationMs = 24 * 3600_000     // producer.id.expiration.ms
 
 	// Unlimited asks for "no limit" in fields that have one
 	// (RetentionMs, RetentionBytes).
@@ -98,6 +99,11 @@ type Config struct {
 	// MinCleanableDirtyRatio is the dirty share of the log above which the
 	// cleaner compacts it. min.cleanable.dirty.ratio; 0 = 0.5.
 	MinCleanableDirtyRatio float64
+	// ProducerIDExpirationMs is how long the partition remembers an
+	// idempotent producer after its latest batch's timestamp; expired
+	// producers are forgotten by ApplyRetention. A broker setting in
+	// Kafka. producer.id.expiration.ms; 0 = 1 day.
+	ProducerIDExpirationMs int64
 
 	// FS is the file system; nil means the operating system's (OS()).
 	// Fixed at Open: SetConfig ignores it.
@@ -199,6 +205,12 @@ func (c Config) withDefaults() (Config, error) {
 		c.MinCleanableDirtyRatio = DefaultMinCleanableDirtyRatio
 	case c.MinCleanableDirtyRatio < 0 || c.MinCleanableDirtyRatio > 1 || math.IsNaN(c.MinCleanableDirtyRatio):
 		return bad("min.cleanable.dirty.ratio", c.MinCleanableDirtyRatio, "must be between 0 and 1")
+	}
+	switch {
+	case c.ProducerIDExpirationMs == 0:
+		c.ProducerIDExpirationMs = DefaultProducerIDExpirationMs
+	case c.ProducerIDExpirationMs < 0:
+		return bad("producer.id.expiration.ms", c.ProducerIDExpirationMs, "must be positive")
 	}
 	if c.FS == nil {
 		c.FS = OS()

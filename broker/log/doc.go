@@ -87,6 +87,36 @@
 // leader-epoch-checkpoint has the same first two lines, then one
 // "epoch startOffset" line per epoch, both strictly increasing.
 //
+// # Producer state and snapshots (.snapshot)
+//
+// For idempotent producers (KIP-98) the log keeps, per producer ID, the
+// epoch and the last five batches' sequence and offset ranges, checked
+// under the append lock: a batch must continue its producer's sequence
+// (wrapping after 2³¹-1), a retry of one of the five is answered with its
+// original offsets and not written, an older epoch is fenced, a newer one
+// starts at sequence 0, and an unknown producer may start anywhere.
+// Producers idle (by their latest batch's timestamp) for longer than
+// producer.id.expiration.ms are forgotten.
+//
+// The state is snapshotted to <offset>.snapshot (offset in 20 digits) on
+// every segment roll and on Close; the file holds the state of every batch
+// below offset. Open loads the latest readable snapshot at or below the
+// recovery point and replays the batch headers after it (the whole log
+// without one); a truncation does the same at its offset and deletes the
+// snapshots above. Snapshots before the first segment are deleted.
+// Big-endian:
+//
+//	┌──────────┬─────────────┬──────────┬───────────┬─────────┬─── ─ ─
+//	│ "RNPS"(4)│ version(2)=1│ crc32c(4)│ count(4)  │ entry   │ …
+//	└──────────┴─────────────┴──────────┴───────────┴─────────┴─── ─ ─
+//	entry: producerID(8) epoch(2) lastTimestamp(8) batches(1, ≤5),
+//	       then per batch, oldest first: firstSeq(4) lastSeq(4)
+//	       firstOffset(8) lastOffset(8) maxTimestamp(8)
+//
+// The CRC (Castagnoli) covers everything after it. Entries are sorted by
+// producer ID. A snapshot is written under a .tmp name and renamed, not
+// fsynced: one torn by a crash fails its CRC and is ignored.
+//
 // # Recovery
 //
 // Everything below the recovery point has been fsynced (Flush moves it).

@@ -23,6 +23,16 @@ var (
 	// offsets that do not continue the log.
 	ErrInvalidRecord = errors.New("log: invalid record")
 
+	// ErrOutOfOrderSequence means an idempotent producer's batch does not
+	// continue its sequence numbers (a gap, or a new epoch not starting at
+	// 0): OUT_OF_ORDER_SEQUENCE_NUMBER.
+	ErrOutOfOrderSequence = errors.New("log: out of order sequence number")
+
+	// ErrInvalidProducerEpoch means an idempotent producer wrote with an
+	// epoch older than the partition knows: it has been fenced by a newer
+	// instance. INVALID_PRODUCER_EPOCH.
+	ErrInvalidProducerEpoch = errors.New("log: invalid producer epoch")
+
 	// ErrCorruptLog means the files on disk cannot be a valid log and
 	// recovery could not repair them.
 	ErrCorruptLog = errors.New("log: corrupt log")

@@ -34,6 +34,8 @@ type Log struct {
 	// doomed are segments renamed to .deleted, removed once their delay
 	// passed (guarded by appendMu).
 	doomed []doomedSegment
+	// producers is the idempotent producers' state (guarded by appendMu).
+	producers producers
 
 	// mu guards the fields below; it is never held across I/O.
 	mu            sync.RWMutex
@@ -306,6 +308,15 @@ func (l *Log) Close() error {
 	var err error
 	if failed == nil {
 		err = l.finishActive(segs[len(segs)-1], &cfg)
+		if err == nil {
+			// The snapshot at the log end lets the next open skip replaying;
+			// without it the next open replays more, nothing worse.
+			if serr := writeSnapshot(l.fs, l.dir, leo, l.producers); serr != nil {
+				l.logger.Warn("writing producer snapshot", "offset", leo, "err", serr)
+			} else {
+				l.dirDirty.Store(true)
+			}
+		}
 		if err == nil {
 			err = syncSegments(segs[floorSegment(segs, rp):])
 		}

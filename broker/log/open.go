@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/runnel/runnel/broker/record"
@@ -34,6 +35,8 @@ import (
 //
 // The log start offset is the larger of opts.LogStartOffset and the first
 // segment's base offset; the leader-epoch cache is cut to the log's range.
+// The producer state comes from the latest producer snapshot at or below
+// the recovery point and the batch headers after it.
 func Open(dir string, cfg Config, opts OpenOptions) (*Log, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -75,7 +78,7 @@ func (l *Log) load(opts OpenOptions) error {
 		if e.IsDir() {
 			continue
 		}
-		if name == epochCheckpointFile+".tmp" {
+		if name == epochCheckpointFile+".tmp" || strings.HasSuffix(name, snapshotExt+".tmp") {
 			remove = append(remove, name)
 			continue
 		}
@@ -177,6 +180,9 @@ func (l *Log) load(opts OpenOptions) error {
 		if err := writeEpochs(l.fs, l.dir, l.epochs.entries); err != nil {
 			return err
 		}
+	}
+	if err := l.loadProducers(l.recoveryPoint, l.leo); err != nil {
+		return err
 	}
 	l.logger.Debug("opened log", "log_start_offset", l.logStart, "log_end_offset", l.leo,
 		"recovery_point", l.recoveryPoint, "segments", len(l.segments))

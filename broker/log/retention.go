@@ -52,7 +52,8 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 // timestamps) or the log without it is still at least retention.bytes. The
 // log start offset moves to the first remaining segment. It also removes
 // the files of earlier deleted segments whose file.delete.delay.ms has
-// passed, and returns how many segments it deleted.
+// passed, forgets the idempotent producers whose latest batch is older than
+// producer.id.expiration.ms, and returns how many segments it deleted.
 func (l *Log) ApplyRetention(now time.Time) (deleted int, err error) {
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()
@@ -103,6 +104,9 @@ done:
 	if err := l.deleteSegmentsLocked(k, reason, now); err != nil {
 		return 0, err
 	}
+	if n := l.producers.expire(nowMs, cfg.ProducerIDExpirationMs); n > 0 {
+		l.logger.Debug("expired producer ids", "count", n)
+	}
 	return k, l.removeDoomed(now)
 }
 
@@ -150,6 +154,11 @@ func (l *Log) deleteSegmentsLocked(k int, reason string, now time.Time) error {
 	}
 	if err := l.doom(gone, now); err != nil {
 		return err
+	}
+	// Snapshots before the first segment can no longer be replayed from.
+	first := l.segments[0].base
+	if err := removeSnapshots(l.fs, l.dir, func(off int64) bool { return off < first }); err != nil {
+		l.logger.Warn("removing old producer snapshots", "err", err)
 	}
 	if changed {
 		return l.persistEpochs()
@@ -246,6 +255,11 @@ func (l *Log) Truncate(offset int64) error {
 		return l.fail(err)
 	}
 	seg.next = offset
+	// The producer state forgets the removed batches: it is rebuilt from
+	// the latest snapshot at or below offset, as Kafka rebuilds it.
+	if err := l.loadProducers(offset, offset); err != nil {
+		return l.fail(err)
+	}
 	return l.persistEpochs()
 }
 
@@ -285,6 +299,10 @@ func (l *Log) truncateFullyLocked(offset int64, now time.Time) error {
 	l.truncations++
 	l.epochs.entries = nil
 	l.mu.Unlock()
+	l.producers = producers{}
+	if err := removeSnapshots(l.fs, l.dir, func(int64) bool { return true }); err != nil {
+		return l.fail(err)
+	}
 	l.logger.Info("truncated fully", "offset", offset)
 	return l.persistEpochs()
 }

@@ -1,0 +1,216 @@
+package log
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+
+	"github.com/runnel/runnel/broker/record"
+)
+
+// producerWindow is how many of a producer's latest batches a partition
+// remembers for duplicate detection: Kafka's limit on in-flight requests of
+// an idempotent producer (max.in.flight.requests.per.connection <= 5).
+const producerWindow = 5
+
+// noProducerID is the producer ID of batches written without idempotence.
+const noProducerID = -1
+
+// ProducerBatch is one batch a producer wrote, as the partition remembers
+// it for duplicate detection.
+type ProducerBatch struct {
+	FirstSequence, LastSequence int32
+	FirstOffset, LastOffset     int64
+	// Timestamp is the batch's maxTimestamp.
+	Timestamp int64
+}
+
+// ProducerState is what a partition knows about one idempotent producer.
+type ProducerState struct {
+	ProducerID int64
+	Epoch      int16
+	// Batches are the producer's latest batches of its current epoch,
+	// oldest first, at most five.
+	Batches []ProducerBatch
+	// LastTimestamp is the maxTimestamp of the producer's latest batch;
+	// producer.id.expiration.ms is measured from it, as in Kafka.
+	LastTimestamp int64
+}
+
+// LastSequence is the sequence number of the producer's latest record, -1
+// when no batch is remembered.
+func (p *ProducerState) LastSequence() int32 {
+	if len(p.Batches) == 0 {
+		return -1
+	}
+	return p.Batches[len(p.Batches)-1].LastSequence
+}
+
+func (p *ProducerState) clone() *ProducerState {
+	c := *p
+	c.Batches = slices.Clone(p.Batches)
+	return &c
+}
+
+// duplicate returns the remembered batch with b's sequence range, if any.
+func (p *ProducerState) duplicate(b record.Batch) (ProducerBatch, bool) {
+	if b.ProducerEpoch() != p.Epoch {
+		return ProducerBatch{}, false
+	}
+	first, last := b.BaseSequence(), b.LastSequence()
+	for _, pb := range p.Batches {
+		if pb.FirstSequence == first && pb.LastSequence == last {
+			return pb, true
+		}
+	}
+	return ProducerBatch{}, false
+}
+
+// add records batch b (offsets assigned) as the producer's latest.
+func (p *ProducerState) add(b record.Batch) {
+	if b.ProducerEpoch() != p.Epoch {
+		p.Epoch = b.ProducerEpoch()
+		p.Batches = p.Batches[:0]
+	}
+	if len(p.Batches) == producerWindow {
+		p.Batches = append(p.Batches[:0], p.Batches[1:]...)
+	}
+	p.Batches = append(p.Batches, ProducerBatch{
+		FirstSequence: b.BaseSequence(),
+		LastSequence:  b.LastSequence(),
+		FirstOffset:   b.BaseOffset(),
+		LastOffset:    b.LastOffset(),
+		Timestamp:     b.MaxTimestamp(),
+	})
+	p.LastTimestamp = b.MaxTimestamp()
+}
+
+// nextSequence is the sequence number that follows seq: int32 max wraps to
+// 0, as producers wrap.
+func nextSequence(seq int32) int32 {
+	if seq == math.MaxInt32 {
+		return 0
+	}
+	return seq + 1
+}
+
+// producers is a partition's producer state: every idempotent producer
+// seen in the log and not expired, by producer ID. The Log guards it with
+// its append lock.
+type producers map[int64]*ProducerState
+
+// appendCheck is the outcome of checking one append against the producer
+// state: the updated entries to install once the bytes are written, or the
+// duplicate batch to answer with instead of writing.
+type appendCheck struct {
+	updates   map[int64]*ProducerState
+	duplicate *ProducerBatch
+}
+
+// check runs Kafka's idempotence rules on the batches of one append, whose
+// offsets are already assigned, and returns the state the append leads to.
+// Client appends are checked; replication and coordinator appends only
+// update the state (the leader checked them). A duplicate of one of a
+// producer's remembered batches stops the check: the whole append is the
+// retry of a write that already succeeded.
+func (ps producers) check(batches []record.Batch, origin Origin) (appendCheck, error) {
+	var c appendCheck
+	for i, b := range batches {
+		pid := b.ProducerID()
+		if pid == noProducerID || b.Attributes().Control() {
+			continue
+		}
+		if origin == OriginClient && (pid < 0 || b.ProducerEpoch() < 0 || b.BaseSequence() < 0) {
+			return appendCheck{}, fmt.Errorf("%w: batch %d has producer ID %d, epoch %d and base sequence %d", ErrInvalidRecord, i, pid, b.ProducerEpoch(), b.BaseSequence())
+		}
+		cur, ok := c.updates[pid]
+		if !ok {
+			if e := ps[pid]; e != nil {
+				cur = e.clone()
+			}
+		}
+		if origin == OriginClient && cur != nil {
+			if dup, ok := cur.duplicate(b); ok {
+				return appendCheck{duplicate: &dup}, nil
+			}
+			if err := checkSequence(cur, b); err != nil {
+				return appendCheck{}, fmt.Errorf("batch %d: %w", i, err)
+			}
+		}
+		if cur == nil {
+			// An unknown producer starts fresh with any sequence number: its
+			// state may have expired or been removed with old segments
+			// (Kafka 2.5 and later accept it too).
+			cur = &ProducerState{ProducerID: pid, Epoch: b.ProducerEpoch()}
+		}
+		cur.add(b)
+		if c.updates == nil {
+			c.updates = map[int64]*ProducerState{}
+		}
+		c.updates[pid] = cur
+	}
+	return c, nil
+}
+
+// checkSequence checks batch b of a known producer p that is not a
+// duplicate: an older epoch is fenced, a newer one must start at sequence
+// 0, the same one must continue right after the last sequence.
+func checkSequence(p *ProducerState, b record.Batch) error {
+	epoch, seq := b.ProducerEpoch(), b.BaseSequence()
+	switch {
+	case epoch < p.Epoch:
+		return fmt.Errorf("%w: producer %d has epoch %d, the partition knows epoch %d", ErrInvalidProducerEpoch, p.ProducerID, epoch, p.Epoch)
+	case epoch > p.Epoch:
+		if seq != 0 {
+			return fmt.Errorf("%w: producer %d starts epoch %d at sequence %d, not 0", ErrOutOfOrderSequence, p.ProducerID, epoch, seq)
+		}
+	case len(p.Batches) > 0:
+		if want := nextSequence(p.LastSequence()); seq != want {
+			return fmt.Errorf("%w: producer %d epoch %d sent sequence %d, expected %d", ErrOutOfOrderSequence, p.ProducerID, epoch, seq, want)
+		}
+	}
+	return nil
+}
+
+// apply installs the updated entries of a written append.
+func (ps producers) apply(c appendCheck) {
+	maps.Copy(ps, c.updates)
+}
+
+// update adds a batch read back from the log (recovery, rebuild after
+// truncation) without checks.
+func (ps producers) update(b record.Batch) {
+	pid := b.ProducerID()
+	if pid == noProducerID || b.Attributes().Control() {
+		return
+	}
+	e := ps[pid]
+	if e == nil {
+		e = &ProducerState{ProducerID: pid, Epoch: b.ProducerEpoch()}
+		ps[pid] = e
+	}
+	e.add(b)
+}
+
+// expire removes the producers whose latest batch is more than
+// expirationMs older than nowMs, and returns how many it removed.
+func (ps producers) expire(nowMs, expirationMs int64) int {
+	n := 0
+	for pid, e := range ps {
+		if nowMs-e.LastTimestamp >= expirationMs {
+			delete(ps, pid)
+			n++
+		}
+	}
+	return n
+}
+
+// list returns copies of the entries sorted by producer ID.
+func (ps producers) list() []ProducerState {
+	out := make([]ProducerState, 0, len(ps))
+	for _, pid := range slices.Sorted(maps.Keys(ps)) {
+		out = append(out, *ps[pid].clone())
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package log
+
+import (
+	"errors"
+
+	"github.com/runnel/runnel/broker/record"
+)
+
+// Producers returns what the log knows of its idempotent producers, sorted
+// by producer ID.
+func (l *Log) Producers() []ProducerState {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	return l.producers.list()
+}
+
+// loadProducers rebuilds the producer state for a log ending at end, as
+// Kafka's ProducerStateManager does on load and truncation: snapshots past
+// end, or before the first segment, are deleted; the latest readable
+// snapshot at or below trusted (the recovery point) is loaded, and the
+// batch headers after it are replayed. Without such a snapshot the whole
+// log is replayed. The caller holds appendMu (or owns the log, in Open).
+func (l *Log) loadProducers(trusted, end int64) error {
+	l.mu.RLock()
+	segs := l.segments
+	l.mu.RUnlock()
+	first := segs[0].base
+	if err := removeSnapshots(l.fs, l.dir, func(off int64) bool { return off > end || off < first }); err != nil {
+		return err
+	}
+	offs, err := snapshotOffsets(l.fs, l.dir)
+	if err != nil {
+		return err
+	}
+	ps, from := producers{}, first
+	for i := len(offs) - 1; i >= 0; i-- {
+		if offs[i] > trusted {
+			continue
+		}
+		snap, err := readSnapshot(l.fs, l.dir, offs[i])
+		if err != nil {
+			if errors.Is(err, ErrStorage) {
+				return err
+			}
+			l.logger.Warn("ignoring unreadable producer snapshot", "offset", offs[i], "err", err)
+			continue
+		}
+		ps, from = snap, offs[i]
+		break
+	}
+	if err := l.replayProducers(ps, segs, from, end); err != nil {
+		return err
+	}
+	l.producers = ps
+	return nil
+}
+
+// replayProducers adds to ps every batch whose offsets lie in [from, end).
+func (l *Log) replayProducers(ps producers, segs []*segment, from, end int64) error {
+	if from >= end {
+		return nil
+	}
+	var hdr [record.HeaderSize]byte
+	start := floorSegment(segs, from)
+	for i := start; i < len(segs); i++ {
+		s := segs[i]
+		if s.base >= end {
+			break
+		}
+		limit := s.size.Load()
+		pos := int64(0)
+		if i == start {
+			p, _, err := s.find(from, limit, &hdr)
+			if err != nil {
+				return err
+			}
+			if p < 0 {
+				continue
+			}
+			pos = p
+		}
+		for pos < limit {
+			b, err := s.header(pos, limit, &hdr)
+			if err != nil {
+				return err
+			}
+			if b.BaseOffset() >= end {
+				break
+			}
+			if b.LastOffset() >= from {
+				ps.update(b)
+			}
+			pos += int64(b.Size())
+		}
+	}
+	return nil
+}

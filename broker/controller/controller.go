@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -148,6 +149,26 @@ func (c *Controller) RegisterBroker(b metadata.Broker) error {
 		return nil
 	}
 	return c.commit([]metadata.Record{metadata.RegisterBroker(b)})
+}
+
+// AllocateProducerIDs commits a block of n producer IDs for broker and
+// returns its first ID: the block is first..first+n-1. Blocks never overlap,
+// across controller restarts too, since the next block start is part of
+// the committed metadata (Kafka's AllocateProducerIds).
+func (c *Controller) AllocateProducerIDs(broker int32, n int64) (first int64, err error) {
+	if n <= 0 {
+		return 0, fmt.Errorf("%w: a block of %d producer IDs", ErrInvalidRequest, n)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	first = c.img.Load().NextProducerID
+	if first > math.MaxInt64-n {
+		return 0, fmt.Errorf("%w: producer IDs are exhausted", ErrInvalidRequest)
+	}
+	if err := c.commit([]metadata.Record{metadata.AllocateProducerIDs(broker, first+n)}); err != nil {
+		return 0, err
+	}
+	return first, nil
 }
 
 // TopicSpec is one topic to create.

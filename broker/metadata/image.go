@@ -71,6 +71,8 @@ type Image struct {
 	TopicsByID map[uuid.UUID]*Topic
 	// BrokerConfigs are dynamic broker configs by broker ("" = cluster default).
 	BrokerConfigs map[string]map[string]string
+	// NextProducerID is the first producer ID no broker has been given yet.
+	NextProducerID int64
 }
 
 // Empty returns the image of a new cluster.
@@ -194,6 +196,11 @@ func (img *Image) apply(r Record) error {
 		}
 		delete(img.Topics, t.Name)
 		delete(img.TopicsByID, t.ID)
+	case RecordProducerIDs:
+		if r.ProducerIDs == nil || r.ProducerIDs.NextBlockStart <= img.NextProducerID {
+			return fmt.Errorf("%w: producer IDs must move past %d", ErrBadRecord, img.NextProducerID)
+		}
+		img.NextProducerID = r.ProducerIDs.NextBlockStart
 	default:
 		return fmt.Errorf("%w: unknown type %q", ErrBadRecord, r.Type)
 	}

@@ -12,6 +12,7 @@ const (
 	RecordPartition      RecordType = "partition"
 	RecordConfig         RecordType = "config"
 	RecordRemoveTopic    RecordType = "remove_topic"
+	RecordProducerIDs    RecordType = "producer_ids"
 )
 
 // Config resource types, as named in ConfigRecord.
@@ -29,6 +30,16 @@ type Record struct {
 	Partition   *PartitionRecord   `json:"partition,omitempty"`
 	Config      *ConfigRecord      `json:"config,omitempty"`
 	RemoveTopic *RemoveTopicRecord `json:"remove_topic,omitempty"`
+	ProducerIDs *ProducerIDsRecord `json:"producer_ids,omitempty"`
+}
+
+// ProducerIDsRecord hands a block of producer IDs to a broker: the IDs from
+// the previous next block start up to NextBlockStart-1 are taken, so that no
+// ID is ever given out twice, across restarts too (Kafka's
+// ProducerIdsRecord).
+type ProducerIDsRecord struct {
+	BrokerID       int32 `json:"broker_id"`
+	NextBlockStart int64 `json:"next_block_start"`
 }
 
 // TopicRecord creates a topic with no partitions; PartitionRecords follow.
@@ -79,4 +90,10 @@ func SetConfig(resourceType, resourceName, name string, value *string) Record {
 // RemoveTopic returns the record deleting a topic.
 func RemoveTopic(id uuid.UUID) Record {
 	return Record{Type: RecordRemoveTopic, RemoveTopic: &RemoveTopicRecord{TopicID: id}}
+}
+
+// AllocateProducerIDs returns the record that gives broker the producer IDs
+// below nextBlockStart not given out before.
+func AllocateProducerIDs(broker int32, nextBlockStart int64) Record {
+	return Record{Type: RecordProducerIDs, ProducerIDs: &ProducerIDsRecord{BrokerID: broker, NextBlockStart: nextBlockStart}}
 }

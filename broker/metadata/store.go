@@ -64,6 +64,9 @@ func (img *Image) Records() []Record {
 			recs = append(recs, SetConfig(ResourceBroker, res, k, &v))
 		}
 	}
+	if img.NextProducerID > 0 {
+		recs = append(recs, AllocateProducerIDs(-1, img.NextProducerID))
+	}
 	return recs
 }
 

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/runnel/runnel/broker/config"
 	"github.com/runnel/runnel/broker/controller"
 	"github.com/runnel/runnel/broker/group"
@@ -27,7 +28,7 @@ import (
 	"github.com/runnel/runnel/broker/metadata"
 	"github.com/runnel/runnel/broker/replica"
 	"github.com/runnel/runnel/broker/server"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/runnel/runnel/broker/txn"
 )
 
 // Config configures a broker node.
@@ -178,6 +179,9 @@ func New(cfg Config) (b *Broker, err error) {
 	for _, l := range bc.Listeners {
 		listeners = append(listeners, server.Listener{Name: l.Name, Addr: net.JoinHostPort(l.Host, strconv.Itoa(l.Port))})
 	}
+	producerIDs := txn.NewProducerIDs(func(n int64) (int64, error) {
+		return b.ctrl.AllocateProducerIDs(bc.NodeID, n)
+	})
 	b.srv, err = server.New(server.Config{
 		NodeID:          bc.NodeID,
 		Listeners:       listeners,
@@ -186,6 +190,7 @@ func New(cfg Config) (b *Broker, err error) {
 		Controller:      b.ctrl,
 		Replicas:        b.replicas,
 		Groups:          b.groups,
+		ProducerIDs:     producerIDs,
 		MaxRequestBytes: bc.SocketRequestMaxBytes,
 		Logger:          b.log,
 	})

@@ -93,6 +93,7 @@ func partitionConfig(b *config.Broker, overrides map[string]string) (replica.Par
 			MinCompactionLagMs:     t.MinCompactionLagMs,
 			MaxCompactionLagMs:     never(t.MaxCompactionLagMs),
 			MinCleanableDirtyRatio: t.MinCleanableDirtyRatio,
+			ProducerIDExpirationMs: int64(b.ProducerIDExpirationMs),
 		},
 	}, nil
 }

@@ -219,6 +219,9 @@ func (l *Log) appendLocked(data []byte, batches []record.Batch, opts AppendOptio
 		l.mu.RLock()
 		lso := l.logStart
 		l.mu.RUnlock()
+		if appendTime >= 0 {
+			appendTime = d.Timestamp // the time stamped on the original
+		}
 		return AppendInfo{
 			FirstOffset:    d.FirstOffset,
 			LastOffset:     d.LastOffset,

@@ -20,8 +20,14 @@ import (
 // no client control batches, keys on compacted topics) and must be the
 // partition's only batch (INVALID_RECORD otherwise); a bad batch fails
 // only its partition, and nothing already acknowledged is touched.
-// Transactional and idempotent produce need InitProducerID, which Runnel
-// does not advertise yet, so clients produce without producer IDs.
+//
+// Idempotent producers (a producer ID from InitProducerId) are checked by
+// the partition log: a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER, a
+// fenced epoch INVALID_PRODUCER_EPOCH, and the retry of a batch the log
+// already holds succeeds with the batch's original base offset without
+// writing it again (Kafka stopped answering DUPLICATE_SEQUENCE_NUMBER in
+// 2.x). Transactional produce (a transactional ID) is refused with
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Runnel has no transactions yet.
 
 func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *kmsg.ProduceResponse {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)

@@ -42,6 +42,7 @@ var supported = map[int16]versionRange{
 	kmsg.ListGroups.Int16():              {0, 5},
 	kmsg.DeleteGroups.Int16():            {0, 2},
 	kmsg.OffsetDelete.Int16():            {0, 0},
+	kmsg.InitProducerID.Int16():          {0, 4},
 }
 
 func apiVersionsResponse(version int16, code int16) *kmsg.ApiVersionsResponse {

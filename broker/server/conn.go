@@ -266,6 +266,8 @@ func (s *Server) handle(ctx context.Context, r *request) (kmsg.Response, []splic
 		return s.handleDeleteGroups(ctx, req), nil, nil
 	case *kmsg.OffsetDeleteRequest:
 		return s.handleOffsetDelete(ctx, req), nil, nil
+	case *kmsg.InitProducerIDRequest:
+		return s.handleInitProducerID(req), nil, nil
 	}
 	return nil, nil, fmt.Errorf("%w: no handler for %s", errClose, kmsg.NameForKey(r.Key()))
 }

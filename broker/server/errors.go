@@ -9,6 +9,7 @@ import (
 	"github.com/runnel/runnel/broker/log"
 	"github.com/runnel/runnel/broker/record"
 	"github.com/runnel/runnel/broker/replica"
+	"github.com/runnel/runnel/broker/txn"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -81,6 +82,8 @@ var errorTable = []struct {
 	{replica.ErrUnknownLeaderEpoch, kerr.UnknownLeaderEpoch},
 	{replica.ErrTimeout, kerr.RequestTimedOut},
 
+	{log.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
+	{log.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{log.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{log.ErrRecordTooLarge, kerr.MessageTooLarge},
 	{log.ErrInvalidRecord, kerr.InvalidRecord},
@@ -97,6 +100,8 @@ var errorTable = []struct {
 	{controller.ErrInvalidConfig, kerr.InvalidConfig},
 	{controller.ErrTopicDeletionDisabled, kerr.TopicDeletionDisabled},
 	{controller.ErrInvalidRequest, kerr.InvalidRequest},
+
+	{txn.ErrAllocation, kerr.CoordinatorNotAvailable},
 
 	{config.ErrUnknown, kerr.InvalidConfig},
 	{config.ErrInvalid, kerr.InvalidConfig},

@@ -23,6 +23,7 @@ import (
 	"github.com/runnel/runnel/broker/controller"
 	"github.com/runnel/runnel/broker/group"
 	"github.com/runnel/runnel/broker/replica"
+	"github.com/runnel/runnel/broker/txn"
 )
 
 // Listener is one address to accept Kafka connections on.
@@ -46,6 +47,9 @@ type Config struct {
 	// Groups is the group coordinator; nil answers every group API with
 	// COORDINATOR_NOT_AVAILABLE.
 	Groups *group.Coordinator
+	// ProducerIDs hands out idempotent producers' IDs (InitProducerId);
+	// nil answers COORDINATOR_NOT_AVAILABLE.
+	ProducerIDs *txn.ProducerIDs
 	// MaxRequestBytes is socket.request.max.bytes; larger frames close the
 	// connection.
 	MaxRequestBytes int32

@@ -181,8 +181,9 @@
 //     base sequence and attributes. One that keeps none is dropped, unless
 //     it is the last batch of its producer ID in the log: that one stays as
 //     an empty batch header, which keeps the producer's epoch and last
-//     sequence number (Kafka keeps it while the producer's state has not
-//     expired; without producer state in the log Runnel keeps it for good).
+//     sequence number (Kafka drops it once the producer's state expires;
+//     Runnel's cleaner does not consult the producer state yet and keeps
+//     it).
 //   - Control batches (transaction markers) stay as they are. Removing
 //     aborted transactions' records and markers whose transaction is gone
 //     comes with transactions.

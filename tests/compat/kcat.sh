@@ -7,7 +7,8 @@
 # $RUNNEL_BIN, because the setting is broker-wide and the other drivers want
 # Kafka's default), and balanced consumer groups (-G): two members split a
 # topic and read each record once, a member that leaves hands over its
-# partitions at the committed offsets, a restarted member resumes there.
+# partitions at the committed offsets, a restarted member resumes there,
+# with the range and cooperative-sticky assignors and static members.
 #
 # The server must run with num.partitions=3, as run.sh starts it: the
 # auto-created topics are expected to have three partitions.
@@ -322,14 +323,16 @@ check "auto.create.topics.enable=false: unknown topic is an error" noauto
 # that name, which the KafkaConsumer ignores; it is not passed here.)
 
 # group_member NAME GROUP TOPIC [kcat args...] starts one member in the
-# background: its records go to $work/NAME.out (unbuffered, -u) as
-# "partition offset key value", its rebalance messages to $work/NAME.err.
-# Its PID is left in member_pid and added to group_pids.
+# background, with the partition.assignment.strategy in $group_strategy:
+# its records go to $work/NAME.out (unbuffered, -u) as "partition offset
+# key value", its rebalance messages to $work/NAME.err. Its PID is left in
+# member_pid and added to group_pids.
 group_pids=()
+group_strategy=range
 group_member() {
 	local name=$1 group=$2 topic=$3
 	shift 3
-	kcat -b "$B" -m 10 -G "$group" \
+	kcat -b "$B" -m 10 -G "$group" -X partition.assignment.strategy="$group_strategy" \
 		-X auto.offset.reset=earliest -X auto.commit.interval.ms=500 \
 		-X heartbeat.interval.ms=500 -X session.timeout.ms=6000 \
 		-u -f '%p %o %k %s\n' "$@" "$topic" >"$work/$name.out" 2>"$work/$name.err" &
@@ -337,14 +340,29 @@ group_member() {
 	group_pids+=("$member_pid")
 }
 
-# assignment NAME prints the partitions ("0 2") of member NAME's latest
-# rebalance; nothing when that rebalance revoked its partitions.
+# assignment NAME prints the partitions ("0 2") member NAME holds after its
+# rebalances so far. kcat prints an eager rebalance as "...: assigned: t
+# [0], t [2]" or "...: revoked: ..." (the whole assignment) and a
+# cooperative one as "...: incremental assignment|revoke of N
+# partition(s) (...): t [1]" (a change to it).
 assignment() {
-	local last
-	last=$(grep -E '^% Group .* rebalanced .*: (assigned|revoked): ' "$work/$1.err" | tail -n 1 || true)
-	case $last in
-	*"): assigned: "*) grep -oE '\[[0-9]+\]' <<<"${last##*): assigned: }" | tr -d '[]' | sort -n | xargs ;;
-	esac
+	awk '
+	/^% Group .* rebalanced/ {
+		rest = $0
+		sub(/.*\): /, "", rest)
+		mode = ""
+		if ($0 ~ /\): assigned: /) { split("", held); mode = "add" }
+		else if ($0 ~ /\): revoked: /) { split("", held) }
+		else if ($0 ~ /incremental assignment of/) { mode = "add" }
+		else if ($0 ~ /incremental revoke of/) { mode = "del" }
+		while (match(rest, /\[[0-9]+\]/)) {
+			p = substr(rest, RSTART + 1, RLENGTH - 2)
+			rest = substr(rest, RSTART + RLENGTH)
+			if (mode == "add") held[p] = 1
+			else if (mode == "del") delete held[p]
+		}
+	}
+	END { for (p in held) print p }' "$work/$1.err" | sort -n | xargs
 }
 
 # wait_for SECONDS WHAT COMMAND... runs COMMAND every 0.2 s until it
@@ -405,7 +423,11 @@ stop_member() {
 	member_exit "$1" 30 "group member (pid $1) after SIGTERM"
 }
 
+# groups_balanced STRATEGY runs the steps below with that
+# partition.assignment.strategy: range (eager: every rebalance revokes and
+# reassigns everything) or cooperative-sticky (incremental, KIP-429).
 groups_balanced() {
+	group_strategy=$1
 	local st=0
 	groups_balanced_steps || st=$?
 	local pid
@@ -422,7 +444,7 @@ groups_balanced() {
 	return "$st"
 }
 groups_balanced_steps() {
-	local topic="kcat-group-$id" group="kcat-group-$id" n1=3000 n2=300
+	local topic="kcat-group-$group_strategy-$id" group="kcat-group-$group_strategy-$id" n1=3000 n2=300
 	# 1. Two members join and split the three partitions of a topic that
 	# already has records; between them they read each record once.
 	group_produce "$topic" 1 "$n1" || { echo "kcat -P exited with $?"; return 1; }
@@ -473,7 +495,79 @@ groups_balanced_steps() {
 	sort "$work/g-other.out" >"$work/g4.got"
 	same "$work/g4.want" "$work/g4.got" || { echo "(a new group must read the topic from the beginning)"; return 1; }
 }
-check "groups: two -G members split a topic, leave, restart at committed offsets" groups_balanced
+for strategy in range cooperative-sticky; do
+	check "groups ($strategy): two -G members split a topic, leave, restart at committed offsets" groups_balanced "$strategy"
+done
+
+# groups_static: members with a group.instance.id (static membership,
+# KIP-345). A static member that stops does not leave the group: its
+# partitions wait for it, and the same instance started again within
+# session.timeout.ms gets them back without a rebalance and resumes at its
+# committed offsets, while the other member reads on undisturbed.
+groups_static() {
+	local st=0
+	groups_static_steps || st=$?
+	local pid
+	for pid in "${group_pids[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [ "$st" != 0 ]; then
+		local f
+		for f in "$work"/gs-*.err; do
+			[ -s "$f" ] && { echo "-- $(basename "$f"):"; tail -n 8 "$f"; }
+		done
+	fi
+	return "$st"
+}
+# on_partitions "P Q" keeps the "partition offset key value" lines of
+# those partitions.
+on_partitions() {
+	awk -v parts=" $1 " 'index(parts, " " $1 " ") > 0'
+}
+groups_static_steps() {
+	local topic="kcat-static-$id" group="kcat-static-$id" n1=600 n2=300
+	local static=(-X session.timeout.ms=10000)
+	group_produce "$topic" 1 "$n1" || { echo "kcat -P exited with $?"; return 1; }
+	group_member gs-a "$group" "$topic" -X group.instance.id=a "${static[@]}"
+	local apid=$member_pid
+	group_member gs-b "$group" "$topic" -X group.instance.id=b "${static[@]}"
+	local bpid=$member_pid
+	wait_for 60 "two static members to split partitions 0 1 2" split_between gs-a gs-b || return 1
+	wait_for 30 "$n1 records between the members" lines_at_least "$n1" "$work/gs-a.out" "$work/gs-b.out" || return 1
+	local a b before rebalances
+	a=$(assignment gs-a)
+	b=$(assignment gs-b)
+	before=$(wc -l <"$work/gs-b.out")
+	rebalances=$(grep -c rebalanced "$work/gs-b.err" || true)
+
+	stop_member "$apid" || return 1
+	group_produce "$topic" $((n1 + 1)) $((n1 + n2)) || { echo "kcat -P exited with $?"; return 1; }
+	group_member gs-a2 "$group" "$topic" -X group.instance.id=a "${static[@]}"
+	apid=$member_pid
+	local want_a want_b
+	group_want "$topic" $((n1 + 1)) $((n1 + n2)) >"$work/gs.want" || { echo "kcat -C exited with $?"; return 1; }
+	on_partitions "$a" <"$work/gs.want" >"$work/gs-a.want"
+	on_partitions "$b" <"$work/gs.want" >"$work/gs-b.want"
+	want_a=$(wc -l <"$work/gs-a.want")
+	want_b=$(wc -l <"$work/gs-b.want")
+	wait_for 30 "the restarted static member to read $want_a new records" lines_at_least "$want_a" "$work/gs-a2.out" || return 1
+	wait_for 30 "the other member to read $want_b new records" lines_at_least $((before + want_b)) "$work/gs-b.out" || return 1
+	sleep 1
+	[ "$(assignment gs-a2)" = "$a" ] ||
+		{ echo "restarted static member holds partitions $(assignment gs-a2), want its own $a back"; return 1; }
+	[ "$(grep -c rebalanced "$work/gs-b.err" || true)" = "$rebalances" ] ||
+		{ echo "the other member was rebalanced while a static member restarted"; return 1; }
+	sort "$work/gs-a2.out" >"$work/gs-a2.got"
+	same "$work/gs-a.want" "$work/gs-a2.got" || { echo "(the restarted static member must resume at its committed offsets)"; return 1; }
+	tail -n +$((before + 1)) "$work/gs-b.out" | sort >"$work/gs-b.got"
+	same "$work/gs-b.want" "$work/gs-b.got" || { echo "(the other member must read on from where it was)"; return 1; }
+	# Static members do not leave when they stop; the group drops them
+	# when their session times out.
+	stop_member "$apid" || return 1
+	stop_member "$bpid" || return 1
+}
+check "groups (static members): a restarted group.instance.id gets its partitions back without a rebalance" groups_static
 
 if [ "$failures" != 0 ]; then
 	echo "kcat: $failures check(s) failed"

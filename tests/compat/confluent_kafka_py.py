@@ -47,52 +47,13 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 
+from checks import TIMEOUT, CheckFailed, check, expect, failures, wait_until
+
 BOOTSTRAP = os.environ["COMPAT_BOOTSTRAP"]
 RUN = uuid.uuid4().hex[:8]
-TIMEOUT = 30.0
 RECORDS = 10000
 PARTITIONS = 4
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
-
-failures = []
-
-
-class CheckFailed(Exception):
-    """A check's expectation did not hold."""
-
-
-def expect(cond, msg, *args):
-    if not cond:
-        raise CheckFailed(msg % args if args else msg)
-
-
-def check(name, fn, *args):
-    """Runs one check and reports it; returns fn's result or None."""
-    try:
-        result = fn(*args)
-    except CheckFailed as e:
-        print("FAIL %s: %s" % (name, e), flush=True)
-        failures.append(name)
-        return None
-    except Exception as e:  # an unexpected client error is a failure too
-        print("FAIL %s: %s: %s" % (name, type(e).__name__, e), flush=True)
-        traceback.print_exc(file=sys.stdout)
-        failures.append(name)
-        return None
-    print("ok   %s" % name, flush=True)
-    return result if result is not None else True
-
-
-def wait_until(what, cond, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise CheckFailed("timed out after %.0fs waiting for %s" % (timeout, what))
-        time.sleep(0.1)
-
 
 def error_code(fut):
     """Returns the KafkaError code a future failed with, or None."""

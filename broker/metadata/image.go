@@ -57,6 +57,11 @@ type Topic struct {
 	Configs    map[string]string `json:"configs,omitempty"`
 }
 
+// HasPartition reports whether t exists and has partition p.
+func (t *Topic) HasPartition(p int32) bool {
+	return t != nil && p >= 0 && int(p) < len(t.Partitions)
+}
+
 // Image is one consistent view of the cluster metadata.
 type Image struct {
 	// ClusterID is the cluster's ID in Kafka's format (22 characters,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,13 +38,7 @@ type snapshot struct {
 // deterministic order.
 func (img *Image) Records() []Record {
 	var recs []Record
-	ids := slices.Sorted(func(yield func(int32) bool) {
-		for id := range img.Brokers {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := slices.Sorted(maps.Keys(img.Brokers))
 	for _, id := range ids {
 		recs = append(recs, RegisterBroker(img.Brokers[id]))
 	}
@@ -53,13 +48,13 @@ func (img *Image) Records() []Record {
 		for _, p := range t.Partitions {
 			recs = append(recs, SetPartition(t.ID, p))
 		}
-		for _, k := range sortedKeys(t.Configs) {
+		for _, k := range slices.Sorted(maps.Keys(t.Configs)) {
 			v := t.Configs[k]
 			recs = append(recs, SetConfig(ResourceTopic, t.Name, k, &v))
 		}
 	}
-	for _, res := range sortedKeys(img.BrokerConfigs) {
-		for _, k := range sortedKeys(img.BrokerConfigs[res]) {
+	for _, res := range slices.Sorted(maps.Keys(img.BrokerConfigs)) {
+		for _, k := range slices.Sorted(maps.Keys(img.BrokerConfigs[res])) {
 			v := img.BrokerConfigs[res][k]
 			recs = append(recs, SetConfig(ResourceBroker, res, k, &v))
 		}
@@ -68,15 +63,6 @@ func (img *Image) Records() []Record {
 		recs = append(recs, AllocateProducerIDs(-1, img.NextProducerID))
 	}
 	return recs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Store persists the image under a log dir.

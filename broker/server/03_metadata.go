@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -43,7 +44,7 @@ func (s *Server) handleMetadata(req *kmsg.MetadataRequest) *kmsg.MetadataRespons
 		img = s.cfg.Controller.Image()
 	}
 
-	for _, id := range slices.Sorted(mapsKeys(img.Brokers)) {
+	for _, id := range slices.Sorted(maps.Keys(img.Brokers)) {
 		b := img.Brokers[id]
 		ep, ok := s.endpointFor(b)
 		if !ok {
@@ -132,14 +133,4 @@ func rackPtr(r string) *string {
 		return nil
 	}
 	return &r
-}
-
-func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

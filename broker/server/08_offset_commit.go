@@ -41,7 +41,7 @@ func (s *Server) handleOffsetCommit(ctx context.Context, req *kmsg.OffsetCommitR
 		for pi, rp := range rt.Partitions {
 			op := kmsg.NewOffsetCommitResponseTopicPartition()
 			op.Partition = rp.Partition
-			if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
+			if !t.HasPartition(rp.Partition) {
 				op.ErrorCode = errorCode(fmt.Errorf("%w: %s-%d", replica.ErrUnknownTopicOrPartition, rt.Topic, rp.Partition))
 			} else {
 				oc := group.OffsetCommit{

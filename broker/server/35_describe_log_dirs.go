@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,7 +72,7 @@ func (s *Server) handleDescribeLogDirs(req *kmsg.DescribeLogDirsRequest) *kmsg.D
 		d.topics[p.Topic] = append(d.topics[p.Topic], rp)
 	}
 
-	for _, path := range slices.Sorted(mapsKeys(dirs)) {
+	for _, path := range slices.Sorted(maps.Keys(dirs)) {
 		d := dirs[path]
 		out := kmsg.NewDescribeLogDirsResponseDir()
 		out.Dir = path
@@ -85,7 +86,7 @@ func (s *Server) handleDescribeLogDirs(req *kmsg.DescribeLogDirsRequest) *kmsg.D
 			out.TotalBytes = int64(st.Blocks) * int64(st.Bsize)
 			out.UsableBytes = int64(st.Bavail) * int64(st.Bsize)
 		}
-		for _, topic := range slices.Sorted(mapsKeys(d.topics)) {
+		for _, topic := range slices.Sorted(maps.Keys(d.topics)) {
 			t := kmsg.NewDescribeLogDirsResponseDirTopic()
 			t.Topic = topic
 			t.Partitions = d.topics[topic]

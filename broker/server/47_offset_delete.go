@@ -32,7 +32,7 @@ func (s *Server) handleOffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteR
 		for pi, rp := range rt.Partitions {
 			op := kmsg.NewOffsetDeleteResponseTopicPartition()
 			op.Partition = rp.Partition
-			if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
+			if !t.HasPartition(rp.Partition) {
 				op.ErrorCode = errorCode(fmt.Errorf("%w: %s-%d", replica.ErrUnknownTopicOrPartition, rt.Topic, rp.Partition))
 			} else {
 				parts = append(parts, group.TopicPartition{Topic: rt.Topic, Partition: rp.Partition})

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -47,7 +48,7 @@ func (s *Server) handleDescribeCluster(req *kmsg.DescribeClusterRequest) *kmsg.D
 	resp.EndpointType = endpointTypeBrokers
 	resp.ClusterID = img.ClusterID
 	resp.ControllerID = s.cfg.NodeID
-	for _, id := range slices.Sorted(mapsKeys(img.Brokers)) {
+	for _, id := range slices.Sorted(maps.Keys(img.Brokers)) {
 		b := img.Brokers[id]
 		ep, ok := s.endpointFor(b)
 		if !ok {

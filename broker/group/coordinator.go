@@ -461,6 +461,46 @@ func (c *Coordinator) CommitOffsets(ctx context.Context, req CommitRequest) []er
 	return r
 }
 
+// CommitTxnOffsets handles a TxnOffsetCommit: one error per offset, in
+// order. The offsets count once the transaction commits (CompleteTxn).
+func (c *Coordinator) CommitTxnOffsets(ctx context.Context, req TxnCommitRequest) []error {
+	var r []error
+	var err error
+	if req.Group == "" {
+		err = ErrInvalidGroupID
+	} else {
+		r, err = call(ctx, c, req.Group, func(s *shard, done func([]error)) { s.txnCommit(req, done) })
+	}
+	if err != nil {
+		r = make([]error, len(req.Offsets))
+		for i := range r {
+			r[i] = err
+		}
+	}
+	return r
+}
+
+// CompleteTxn tells the coordinator of __consumer_offsets partition index
+// that a transaction marker was written there: the producer's pending
+// offsets take effect (commit) or are dropped. A partition this node does
+// not lead is skipped; it reads the marker when it loads.
+func (c *Coordinator) CompleteTxn(ctx context.Context, index int32, producerID int64, commit bool) error {
+	c.mu.Lock()
+	p := c.parts[index]
+	c.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	_, err := callOn(ctx, p, func(s *shard, done func(struct{})) {
+		s.completeTxn(producerID, commit)
+		done(struct{}{})
+	})
+	if errors.Is(err, ErrNotCoordinator) {
+		return nil
+	}
+	return err
+}
+
 // FetchOffsets handles OffsetFetch for one group: the partitions asked
 // for, or every committed one when partitions is nil. With requireStable,
 // partitions whose commit is being written fail with
@@ -655,17 +695,25 @@ func (c *Coordinator) replay(p *partition, sh *shard) error {
 			}
 			data = rest
 			off = b.NextOffset()
-			// Control batches are transaction markers; transactional offset
-			// commits are not produced until transactions are supported.
-			if b.Attributes().Control() || b.Attributes().Transactional() {
-				continue
-			}
 			recs, err := b.DecodeRecords()
 			if err != nil {
 				return fmt.Errorf("group: replaying %s-%d batch at %d: %w", controller.ConsumerOffsetsTopic, p.index, b.BaseOffset(), err)
 			}
+			if b.Attributes().Control() {
+				// A transaction marker ends the producer's transaction.
+				if len(recs) > 0 {
+					if t, _, err := record.ParseControlRecord(recs[0]); err == nil && (t == record.ControlCommit || t == record.ControlAbort) {
+						l.endTxn(b.ProducerID(), t == record.ControlCommit)
+					}
+				}
+				continue
+			}
+			pid := int64(-1)
+			if b.Attributes().Transactional() {
+				pid = b.ProducerID()
+			}
 			for _, r := range recs {
-				if err := l.apply(r.Key, r.Value); err != nil {
+				if err := l.apply(pid, r.Key, r.Value); err != nil {
 					sh.log.Warn("skipping unreadable record", "offset", r.Offset, "err", err)
 				}
 			}
@@ -681,10 +729,14 @@ func (c *Coordinator) replay(p *partition, sh *shard) error {
 // partition, ErrCoordinatorNotAvailable when it cannot take writes now.
 func (c *Coordinator) append(ctx context.Context, p *partition, w write) error {
 	now := time.Now().UnixMilli()
-	bb := record.NewBuilder(record.BuilderOptions{
+	opts := record.BuilderOptions{
 		PartitionLeaderEpoch: -1, Compression: c.cfg.Compression,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
-	})
+	}
+	if w.txn != nil {
+		opts.ProducerID, opts.ProducerEpoch, opts.Transactional = w.txn.id, w.txn.epoch, true
+	}
+	bb := record.NewBuilder(opts)
 	for i, r := range w.records {
 		bb.Add(record.Record{Offset: int64(i), Timestamp: now, Key: r.key, Value: r.value})
 	}

@@ -62,6 +62,20 @@ func (m *member) vote(candidates map[string]bool) string {
 // offsetEntry is a committed offset held in memory.
 type offsetEntry struct {
 	OffsetValue
+	// seq orders the entry's record among the partition's offset records
+	// (the order they were written, or replayed): when a transaction's
+	// offsets are committed they replace only older entries.
+	seq uint64
+}
+
+// txnOffset is an offset committed in a transaction that has not ended
+// yet (TxnOffsetCommit): it takes effect when the transaction commits.
+type txnOffset struct {
+	val OffsetValue
+	seq uint64
+	// written is set once the record is in the log; an append that fails
+	// drops the entry instead.
+	written bool
 }
 
 // pendingCommit tracks offset commits of one partition whose records are
@@ -105,6 +119,8 @@ type group struct {
 
 	offsets        map[TopicPartition]offsetEntry
 	pendingCommits map[TopicPartition]pendingCommit
+	// txnOffsets are the offsets of open transactions, by producer ID.
+	txnOffsets map[int64]map[TopicPartition]txnOffset
 }
 
 func newGroup(id string, now time.Time) *group {
@@ -119,6 +135,7 @@ func newGroup(id string, now time.Time) *group {
 		supported:      map[string]int{},
 		offsets:        map[TopicPartition]offsetEntry{},
 		pendingCommits: map[TopicPartition]pendingCommit{},
+		txnOffsets:     map[int64]map[TopicPartition]txnOffset{},
 	}
 }
 
@@ -434,7 +451,7 @@ func subscriptionTopics(b []byte) ([]string, bool) {
 // hasOffsets reports whether the group holds offsets or has commits in
 // flight.
 func (g *group) hasOffsets() bool {
-	return len(g.offsets) > 0 || len(g.pendingCommits) > 0
+	return len(g.offsets) > 0 || len(g.pendingCommits) > 0 || len(g.txnOffsets) > 0
 }
 
 // summary describes the group for DescribeGroups: member metadata and

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"maps"
 	"time"
 )
 
@@ -578,7 +579,7 @@ func (s *shard) leave(group string, members []LeaveMember) LeaveResult {
 
 // loadedGroup installs a group read from the log: Stable with its members
 // (whose sessions start now) or Empty.
-func (s *shard) loadedGroup(id string, v *GroupValue, offsets map[TopicPartition]OffsetValue) {
+func (s *shard) loadedGroup(id string, v *GroupValue, offsets map[TopicPartition]offsetEntry) {
 	g := newGroup(id, time.Time{})
 	if v != nil {
 		g.protocolType = v.ProtocolType
@@ -613,9 +614,7 @@ func (s *shard) loadedGroup(id string, v *GroupValue, offsets map[TopicPartition
 		}
 		g.computeSubscribed()
 	}
-	for tp, ov := range offsets {
-		g.offsets[tp] = offsetEntry{ov}
-	}
+	maps.Copy(g.offsets, offsets)
 	s.groups[id] = g
 	for _, m := range g.membersInOrder() {
 		s.heartbeatIn(g, m, m.sessionTimeout)

@@ -125,7 +125,7 @@ func (s *shard) commit(req CommitRequest, reply func([]error)) {
 				delete(g.pendingCommits, st.tp)
 			}
 			if err == nil && !g.is(Dead) {
-				g.offsets[st.tp] = offsetEntry{st.val}
+				g.setOffset(st.tp, offsetEntry{st.val, seq})
 			}
 		}
 		reply(errs)
@@ -152,7 +152,7 @@ func (s *shard) fetch(groupID string, partitions []TopicPartition, requireStable
 	out := make([]FetchedOffset, 0, len(partitions))
 	for _, tp := range partitions {
 		f := FetchedOffset{TopicPartition: tp, Offset: -1, LeaderEpoch: -1}
-		if _, pending := g.pendingCommits[tp]; pending && requireStable {
+		if requireStable && g.commitPending(tp) {
 			f.Err = ErrUnstableOffsetCommit
 		} else if o, ok := g.offsets[tp]; ok {
 			f.Offset, f.LeaderEpoch, f.Metadata = o.Offset, o.LeaderEpoch, o.Metadata
@@ -172,6 +172,12 @@ func (s *shard) removeOffsets(g *group, tps []TopicPartition) []kv {
 	var recs []kv
 	for _, tp := range tps {
 		delete(g.pendingCommits, tp)
+		for pid, offs := range g.txnOffsets {
+			delete(offs, tp)
+			if len(offs) == 0 {
+				delete(g.txnOffsets, pid)
+			}
+		}
 		if _, ok := g.offsets[tp]; ok {
 			delete(g.offsets, tp)
 			recs = append(recs, kv{key: OffsetKey(g.id, tp.Topic, tp.Partition).AppendTo(nil)})
@@ -304,7 +310,7 @@ func (s *shard) expireOffsets() {
 				if keep[tp.Topic] {
 					continue
 				}
-				if _, pending := g.pendingCommits[tp]; pending {
+				if g.commitPending(tp) {
 					continue
 				}
 				if o.ExpireTimestamp >= 0 && now >= o.ExpireTimestamp ||
@@ -350,10 +356,17 @@ func (s *shard) removeTopics(topics map[string]bool) {
 				tps = append(tps, tp)
 			}
 		}
+		for _, offs := range g.txnOffsets {
+			for tp := range offs {
+				if topics[tp.Topic] {
+					tps = append(tps, tp)
+				}
+			}
+		}
+		tps = slices.Compact(slices.SortedFunc(slices.Values(tps), compareTP))
 		if len(tps) == 0 {
 			continue
 		}
-		slices.SortFunc(tps, compareTP)
 		recs = append(recs, s.cleanup(g, s.removeOffsets(g, tps))...)
 		s.log.Info("offsets of deleted topics removed", "group", g.id, "partitions", len(tps))
 	}
@@ -383,37 +396,57 @@ func (s *shard) list() []GroupListing {
 }
 
 // loader collects the last record per key while a partition is replayed.
+// Offsets written in a transaction are held per producer until the
+// transaction's marker says whether they count.
 type loader struct {
 	groups  map[string]*GroupValue
-	offsets map[string]map[TopicPartition]OffsetValue
+	offsets map[string]map[TopicPartition]offsetEntry
+	txn     map[int64]map[string]map[TopicPartition]offsetEntry
+	seq     uint64
 }
 
 func newLoader() *loader {
-	return &loader{groups: map[string]*GroupValue{}, offsets: map[string]map[TopicPartition]OffsetValue{}}
+	return &loader{
+		groups:  map[string]*GroupValue{},
+		offsets: map[string]map[TopicPartition]offsetEntry{},
+		txn:     map[int64]map[string]map[TopicPartition]offsetEntry{},
+	}
 }
 
-// apply replays one record. Records Runnel cannot read are reported and
-// skipped: one bad record must not keep every group of the partition from
-// loading.
-func (l *loader) apply(key, value []byte) error {
+// apply replays one record, written in a transaction of producerID or
+// outside one (producerID < 0). Records Runnel cannot read are reported
+// and skipped: one bad record must not keep every group of the partition
+// from loading.
+func (l *loader) apply(producerID int64, key, value []byte) error {
 	k, err := ParseKey(key)
 	if err != nil {
 		return err
 	}
+	l.seq++
 	if k.IsOffset() {
 		tp := TopicPartition{k.Topic, k.Partition}
 		if value == nil {
 			delete(l.offsets[k.Group], tp)
+			for _, groups := range l.txn {
+				delete(groups[k.Group], tp)
+			}
 			return nil
 		}
 		v, err := ParseOffsetValue(value)
 		if err != nil {
 			return err
 		}
-		if l.offsets[k.Group] == nil {
-			l.offsets[k.Group] = map[TopicPartition]OffsetValue{}
+		into := l.offsets
+		if producerID >= 0 {
+			if l.txn[producerID] == nil {
+				l.txn[producerID] = map[string]map[TopicPartition]offsetEntry{}
+			}
+			into = l.txn[producerID]
 		}
-		l.offsets[k.Group][tp] = v
+		if into[k.Group] == nil {
+			into[k.Group] = map[TopicPartition]offsetEntry{}
+		}
+		into[k.Group][tp] = offsetEntry{v, l.seq}
 		return nil
 	}
 	if value == nil {
@@ -428,9 +461,29 @@ func (l *loader) apply(key, value []byte) error {
 	return nil
 }
 
+// endTxn replays a transaction marker: a commit makes the producer's
+// offsets count (unless a later commit replaced them), an abort drops them.
+func (l *loader) endTxn(producerID int64, commit bool) {
+	groups := l.txn[producerID]
+	delete(l.txn, producerID)
+	if !commit {
+		return
+	}
+	for id, offs := range groups {
+		if l.offsets[id] == nil {
+			l.offsets[id] = map[TopicPartition]offsetEntry{}
+		}
+		for tp, e := range offs {
+			if cur, ok := l.offsets[id][tp]; !ok || cur.seq < e.seq {
+				l.offsets[id][tp] = e
+			}
+		}
+	}
+}
+
 // finish installs the replayed groups in s: every group with metadata,
 // and every group with offsets but none (offsets committed outside group
-// management).
+// management). Offsets of transactions still open stay pending.
 func (l *loader) finish(s *shard) {
 	for id, v := range l.groups {
 		s.loadedGroup(id, v, l.offsets[id])
@@ -440,5 +493,20 @@ func (l *loader) finish(s *shard) {
 			s.loadedGroup(id, nil, offs)
 		}
 	}
+	for pid, groups := range l.txn {
+		for id, offs := range groups {
+			if len(offs) == 0 {
+				continue
+			}
+			g := s.group(id, true)
+			pending := map[TopicPartition]txnOffset{}
+			for tp, e := range offs {
+				pending[tp] = txnOffset{val: e.OffsetValue, seq: e.seq, written: true}
+			}
+			g.txnOffsets[pid] = pending
+			s.addTxnGroup(pid, id)
+		}
+	}
+	s.commitSeq = l.seq
 	s.startExpiration()
 }

@@ -122,6 +122,14 @@ func errName(err error) string {
 	return "UNKNOWN_SERVER_ERROR(" + err.Error() + ")"
 }
 
+// logged is one batch of the harness's log: records (in a transaction
+// when txn is set) or a transaction marker.
+type logged struct {
+	records []kv
+	txn     *txnProducer
+	marker  *bool // commit or abort of txn's transaction
+}
+
 // scriptStart is the harness clock's origin.
 var scriptStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -133,7 +141,7 @@ type harness struct {
 	out     strings.Builder
 	hold    bool
 	held    []write
-	written [][]kv // every record batch written successfully: the log
+	written []logged // every batch written successfully: the log
 }
 
 func newHarness() *harness {
@@ -176,9 +184,13 @@ func (h *harness) flushWrites(err error) {
 		}
 		for _, w := range ws {
 			if err == nil {
-				h.written = append(h.written, w.records)
+				h.written = append(h.written, logged{records: w.records, txn: w.txn})
 				for _, r := range w.records {
-					fmt.Fprintf(&h.out, "log: %s\n", describeRecord(r))
+					if w.txn != nil {
+						fmt.Fprintf(&h.out, "log: txn %d/%d %s\n", w.txn.id, w.txn.epoch, describeRecord(r))
+					} else {
+						fmt.Fprintf(&h.out, "log: %s\n", describeRecord(r))
+					}
 				}
 			} else {
 				fmt.Fprintf(&h.out, "log: write failed: %s\n", errName(err))
@@ -366,6 +378,31 @@ func (h *harness) exec(t *testing.T, line string) string {
 				fmt.Fprintf(&h.out, "%s: commit [%s]\n", tag, strings.Join(per, " "))
 			})
 		})
+	case "txncommit":
+		req := TxnCommitRequest{Group: g, TransactionalID: "tx", ProducerID: int64(num("pid", 0)), ProducerEpoch: int16(num("epoch", 0)),
+			MemberID: a["member"], InstanceID: a["instance"], Generation: int32(num("gen", -1))}
+		for p := range strings.SplitSeq(a["offsets"], ",") {
+			tp, off, _ := strings.Cut(p, "=")
+			o, _ := strconv.ParseInt(off, 10, 64)
+			req.Offsets = append(req.Offsets, OffsetCommit{TopicPartition: parseTP(tp), Offset: o, LeaderEpoch: 1, CommitTimestamp: -1})
+		}
+		h.step(func() {
+			h.s.txnCommit(req, func(errs []error) {
+				var per []string
+				for i, err := range errs {
+					per = append(per, tpString(req.Offsets[i].TopicPartition)+":"+errName(err))
+				}
+				fmt.Fprintf(&h.out, "%s: txncommit [%s]\n", tag, strings.Join(per, " "))
+			})
+		})
+	case "marker":
+		// marker pid=N commit|abort: the transaction coordinator's marker
+		// reaches the partition.
+		pid := int64(num("pid", 0))
+		_, commit := a["commit"]
+		h.written = append(h.written, logged{txn: &txnProducer{id: pid}, marker: &commit})
+		fmt.Fprintf(&h.out, "log: marker %d commit=%v\n", pid, commit)
+		h.step(func() { h.s.completeTxn(pid, commit) })
 	case "fetch":
 		var tps []TopicPartition
 		if ps, ok := a["partitions"]; ok {
@@ -465,8 +502,16 @@ func (h *harness) exec(t *testing.T, line string) string {
 		h.step(h.s.unload)
 		l := newLoader()
 		for _, batch := range h.written {
-			for _, r := range batch {
-				if err := l.apply(r.key, r.value); err != nil {
+			if batch.marker != nil {
+				l.endTxn(batch.txn.id, *batch.marker)
+				continue
+			}
+			pid := int64(-1)
+			if batch.txn != nil {
+				pid = batch.txn.id
+			}
+			for _, r := range batch.records {
+				if err := l.apply(pid, r.key, r.value); err != nil {
 					t.Fatalf("replay: %v", err)
 				}
 			}

@@ -35,6 +35,14 @@ type kv struct {
 type write struct {
 	records []kv
 	done    func(err error)
+	// txn, when set, writes the records in that producer's transaction.
+	txn *txnProducer
+}
+
+// txnProducer is the transactional producer an offset commit belongs to.
+type txnProducer struct {
+	id    int64
+	epoch int16
 }
 
 // shard holds the groups of one __consumer_offsets partition. It is a
@@ -51,10 +59,13 @@ type shard struct {
 	timers    timers
 	writes    []write
 	commitSeq uint64
+	// txnGroups are the groups holding offsets of each open transaction,
+	// by producer ID.
+	txnGroups map[int64]map[string]bool
 }
 
 func newShard(cfg shardConfig) *shard {
-	s := &shard{cfg: cfg, log: cfg.log, groups: map[string]*group{}, timers: newTimers()}
+	s := &shard{cfg: cfg, log: cfg.log, groups: map[string]*group{}, timers: newTimers(), txnGroups: map[int64]map[string]bool{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

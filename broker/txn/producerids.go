@@ -1,13 +1,3 @@
-// Package txn holds the broker's producer-side state outside the partition
-// logs: producer ID allocation for idempotent producers (InitProducerId),
-// and later the transaction coordinator on __transaction_state.
-//
-// Producer IDs come in blocks that the controller hands out through a
-// metadata record, as Kafka's ProducerIdManager takes them with
-// AllocateProducerIds: a broker gives out the IDs of its current block one
-// by one and asks for the next block when it runs out. An ID is never given
-// out twice, across restarts too; IDs left in a block when the broker stops
-// are skipped.
 package txn
 
 import (

@@ -1,0 +1,408 @@
+package txn
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Value versions of __transaction_state records. Version 0 is what Kafka
+// writes at transaction.version 0 (and what Kafka 3.x writes); version 1
+// is flexible, with the tagged fields of KIP-890.
+const (
+	ValueVersion0 = 0
+	ValueVersion1 = 1
+)
+
+// keyVersion is the only __transaction_state key version (Kafka's
+// coordinator record type 0, TransactionLogKey).
+const keyVersion = 0
+
+// AppendKey appends the __transaction_state key of transactionalID to
+// dst: int16 version 0 and the ID as an int16-length string.
+func AppendKey(dst []byte, transactionalID string) []byte {
+	dst = binary.BigEndian.AppendUint16(dst, keyVersion)
+	return appendString(dst, transactionalID)
+}
+
+// ParseKey decodes a __transaction_state key. Bytes after the ID are
+// ignored, as Kafka's reader ignores them.
+func ParseKey(b []byte) (string, error) {
+	r := reader{b: b}
+	v := r.int16()
+	if r.err == nil && v != keyVersion {
+		return "", fmt.Errorf("%w: key version %d", ErrUnsupportedRecordVersion, v)
+	}
+	id := r.string()
+	if r.err != nil {
+		return "", fmt.Errorf("%w: key: %w", ErrInvalidRecord, r.err)
+	}
+	return id, nil
+}
+
+// Value is a transactional ID's state as __transaction_state stores it
+// (Kafka's TransactionLogValue).
+type Value struct {
+	// Version is the encoding, ValueVersion0 or ValueVersion1.
+	Version    int16
+	ProducerID int64
+	// PreviousProducerID and NextProducerID (tagged fields of version 1;
+	// -1 when absent) are the producer IDs of KIP-890's epoch bump on
+	// commit, which Runnel does not do: it keeps them as read.
+	PreviousProducerID int64
+	NextProducerID     int64
+	ProducerEpoch      int16
+	TimeoutMs          int32
+	State              State
+	// Partitions are the transaction's partitions, sorted. An Empty
+	// value has none and stores null, as Kafka does.
+	Partitions []TopicPartition
+	// LastUpdateTimestamp and StartTimestamp are in ms since the epoch;
+	// StartTimestamp is -1 when no transaction has started.
+	LastUpdateTimestamp int64
+	StartTimestamp      int64
+	// ClientTransactionVersion (tagged field of version 1; 0 when absent)
+	// is the transaction.version the client used.
+	ClientTransactionVersion int16
+}
+
+// Tags of version 1's tagged fields.
+const (
+	tagPreviousProducerID       = 0
+	tagNextProducerID           = 1
+	tagClientTransactionVersion = 2
+)
+
+// AppendTo appends the encoded value to dst in v.Version's layout:
+//
+//	int16 version | int64 producer_id | int16 producer_epoch |
+//	int32 transaction_timeout_ms | int8 transaction_status |
+//	partitions: nullable array of (string topic, array of int32) |
+//	int64 last_update_timestamp_ms | int64 start_timestamp_ms
+//
+// Version 1 uses compact (unsigned varint length + 1) strings and arrays,
+// a tagged-field section after each partition entry, and ends with the
+// tagged fields previous_producer_id (0), next_producer_id (1) and
+// client_transaction_version (2), each written only when not its default.
+func (v Value) AppendTo(dst []byte) []byte {
+	be := binary.BigEndian
+	flexible := v.Version >= ValueVersion1
+	dst = be.AppendUint16(dst, uint16(v.Version))
+	dst = be.AppendUint64(dst, uint64(v.ProducerID))
+	dst = be.AppendUint16(dst, uint16(v.ProducerEpoch))
+	dst = be.AppendUint32(dst, uint32(v.TimeoutMs))
+	dst = append(dst, byte(v.State))
+	if v.State == Empty {
+		if flexible {
+			dst = binary.AppendUvarint(dst, 0)
+		} else {
+			dst = be.AppendUint32(dst, math.MaxUint32) // -1: null
+		}
+	} else {
+		groups := groupByTopic(v.Partitions)
+		if flexible {
+			dst = binary.AppendUvarint(dst, uint64(len(groups))+1)
+		} else {
+			dst = be.AppendUint32(dst, uint32(len(groups)))
+		}
+		for _, g := range groups {
+			if flexible {
+				dst = appendCompactString(dst, g.topic)
+				dst = binary.AppendUvarint(dst, uint64(len(g.partitions))+1)
+			} else {
+				dst = appendString(dst, g.topic)
+				dst = be.AppendUint32(dst, uint32(len(g.partitions)))
+			}
+			for _, p := range g.partitions {
+				dst = be.AppendUint32(dst, uint32(p))
+			}
+			if flexible {
+				dst = append(dst, 0) // no tagged fields
+			}
+		}
+	}
+	dst = be.AppendUint64(dst, uint64(v.LastUpdateTimestamp))
+	dst = be.AppendUint64(dst, uint64(v.StartTimestamp))
+	if flexible {
+		n := 0
+		if v.PreviousProducerID != -1 {
+			n++
+		}
+		if v.NextProducerID != -1 {
+			n++
+		}
+		if v.ClientTransactionVersion != 0 {
+			n++
+		}
+		dst = binary.AppendUvarint(dst, uint64(n))
+		if v.PreviousProducerID != -1 {
+			dst = append(dst, tagPreviousProducerID, 8)
+			dst = be.AppendUint64(dst, uint64(v.PreviousProducerID))
+		}
+		if v.NextProducerID != -1 {
+			dst = append(dst, tagNextProducerID, 8)
+			dst = be.AppendUint64(dst, uint64(v.NextProducerID))
+		}
+		if v.ClientTransactionVersion != 0 {
+			dst = append(dst, tagClientTransactionVersion, 2)
+			dst = be.AppendUint16(dst, uint16(v.ClientTransactionVersion))
+		}
+	}
+	return dst
+}
+
+type topicGroup struct {
+	topic      string
+	partitions []int32
+}
+
+// groupByTopic groups partitions by topic, topics and partitions sorted.
+func groupByTopic(tps []TopicPartition) []topicGroup {
+	s := slices.Clone(tps)
+	slices.SortFunc(s, compareTP)
+	var out []topicGroup
+	for _, tp := range s {
+		if len(out) == 0 || out[len(out)-1].topic != tp.Topic {
+			out = append(out, topicGroup{topic: tp.Topic})
+		}
+		g := &out[len(out)-1]
+		g.partitions = append(g.partitions, tp.Partition)
+	}
+	return out
+}
+
+func compareTP(a, b TopicPartition) int {
+	return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+}
+
+// ParseValue decodes a __transaction_state value of version 0 or 1. The
+// partitions of an Empty value are ignored, as Kafka's reader ignores
+// them; unknown tagged fields are skipped; bytes after the value are
+// ignored.
+func ParseValue(b []byte) (Value, error) {
+	r := reader{b: b}
+	v := Value{Version: r.int16(), PreviousProducerID: -1, NextProducerID: -1}
+	if r.err == nil && (v.Version < ValueVersion0 || v.Version > ValueVersion1) {
+		return Value{}, fmt.Errorf("%w: value version %d", ErrUnsupportedRecordVersion, v.Version)
+	}
+	flexible := v.Version >= ValueVersion1
+	v.ProducerID = r.int64()
+	v.ProducerEpoch = r.int16()
+	v.TimeoutMs = r.int32()
+	v.State = State(r.int8())
+	if r.err == nil && (v.State < Empty || v.State > PrepareEpochFence) {
+		return Value{}, fmt.Errorf("%w: transaction status %d", ErrInvalidRecord, int8(v.State))
+	}
+	var n int
+	if flexible {
+		n = r.compactLen()
+	} else {
+		n = r.arrayLen(6) // a topic takes at least 6 bytes
+	}
+	var parts []TopicPartition
+	for range max(n, 0) {
+		var topic string
+		var m int
+		if flexible {
+			topic = r.compactString()
+			m = r.compactLen()
+		} else {
+			topic = r.string()
+			m = r.arrayLen(4)
+		}
+		if m < 0 && r.err == nil {
+			r.err = errors.New("null partition array")
+		}
+		for range max(m, 0) {
+			parts = append(parts, TopicPartition{Topic: topic, Partition: r.int32()})
+		}
+		if flexible {
+			r.skipTags()
+		}
+		if r.err != nil {
+			break
+		}
+	}
+	v.LastUpdateTimestamp = r.int64()
+	v.StartTimestamp = r.int64()
+	if flexible {
+		r.tags(func(tag uint64, data []byte) {
+			be := binary.BigEndian
+			switch {
+			case tag == tagPreviousProducerID && len(data) == 8:
+				v.PreviousProducerID = int64(be.Uint64(data))
+			case tag == tagNextProducerID && len(data) == 8:
+				v.NextProducerID = int64(be.Uint64(data))
+			case tag == tagClientTransactionVersion && len(data) == 2:
+				v.ClientTransactionVersion = int16(be.Uint16(data))
+			case tag <= tagClientTransactionVersion:
+				r.fail(fmt.Errorf("tagged field %d has %d bytes", tag, len(data)))
+			}
+		})
+	}
+	if r.err != nil {
+		return Value{}, fmt.Errorf("%w: value v%d: %w", ErrInvalidRecord, v.Version, r.err)
+	}
+	if v.State != Empty && len(parts) > 0 {
+		slices.SortFunc(parts, compareTP)
+		v.Partitions = slices.Compact(parts)
+	}
+	return v, nil
+}
+
+func appendString(dst []byte, s string) []byte {
+	if len(s) > math.MaxInt16 {
+		s = s[:math.MaxInt16]
+	}
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(s)))
+	return append(dst, s...)
+}
+
+func appendCompactString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s))+1)
+	return append(dst, s...)
+}
+
+var errShort = errors.New("truncated")
+
+// reader decodes big-endian fields, remembering the first error.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.b = nil
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || len(r.b) < n {
+		r.fail(errShort)
+		return nil
+	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	return b
+}
+
+func (r *reader) int8() int8 {
+	if b := r.take(1); b != nil {
+		return int8(b[0])
+	}
+	return 0
+}
+
+func (r *reader) int16() int16 {
+	if b := r.take(2); b != nil {
+		return int16(binary.BigEndian.Uint16(b))
+	}
+	return 0
+}
+
+func (r *reader) int32() int32 {
+	if b := r.take(4); b != nil {
+		return int32(binary.BigEndian.Uint32(b))
+	}
+	return 0
+}
+
+func (r *reader) int64() int64 {
+	if b := r.take(8); b != nil {
+		return int64(binary.BigEndian.Uint64(b))
+	}
+	return 0
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail(errors.New("bad varint"))
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// string reads an int16-length string; null (-1) reads as "".
+func (r *reader) string() string {
+	n := r.int16()
+	if n < -1 {
+		r.fail(fmt.Errorf("string length %d", n))
+		return ""
+	}
+	if n <= 0 {
+		return ""
+	}
+	return string(r.take(int(n)))
+}
+
+func (r *reader) compactString() string {
+	n := r.compactLen()
+	if n <= 0 {
+		return ""
+	}
+	return string(r.take(n))
+}
+
+// compactLen reads an unsigned-varint length + 1: -1 for null.
+func (r *reader) compactLen() int {
+	v := r.uvarint()
+	if r.err != nil {
+		return 0
+	}
+	if v > uint64(len(r.b))+1 {
+		r.fail(fmt.Errorf("length %d beyond the %d bytes left", v-1, len(r.b)))
+		return 0
+	}
+	return int(v) - 1
+}
+
+// arrayLen reads an int32 array length (-1 for null), each element taking
+// at least minSize bytes.
+func (r *reader) arrayLen(minSize int) int {
+	n := r.int32()
+	if r.err != nil {
+		return 0
+	}
+	if n < -1 || int64(n)*int64(minSize) > int64(len(r.b)) {
+		r.fail(fmt.Errorf("array length %d with %d bytes left", n, len(r.b)))
+		return 0
+	}
+	return int(n)
+}
+
+// tags reads a tagged-field section, calling fn for each field.
+func (r *reader) tags(fn func(tag uint64, data []byte)) {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail(fmt.Errorf("%d tagged fields with %d bytes left", n, len(r.b)))
+		return
+	}
+	for range n {
+		tag := r.uvarint()
+		size := r.uvarint()
+		if size > uint64(len(r.b)) {
+			r.fail(errShort)
+			return
+		}
+		data := r.take(int(size))
+		if r.err != nil {
+			return
+		}
+		fn(tag, data)
+	}
+}
+
+func (r *reader) skipTags() { r.tags(func(uint64, []byte) {}) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -49,7 +50,6 @@ type topicLog struct {
 func openTopicLog(ctx context.Context, opts []kgo.Opt, spec topicSpec, logger *slog.Logger, apply func(*kgo.Record)) (*topicLog, error) {
 	all := append([]kgo.Opt{}, opts...)
 	all = append(all,
-		kgo.ConsumeTopics(spec.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)), // murmur2 of the key, as Java's producer
@@ -73,6 +73,9 @@ func openTopicLog(ctx context.Context, opts []kgo.Opt, spec topicSpec, logger *s
 		cl.Close()
 		return nil, err
 	}
+	// Consume only once the topic exists, so the first metadata load
+	// already sees its partitions.
+	cl.AddConsumeTopics(spec.Topic)
 	rctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	go l.read(rctx)
@@ -161,15 +164,10 @@ func (l *topicLog) read(ctx context.Context) {
 // readToEnd waits until every record written before the call has been
 // applied.
 func (l *topicLog) readToEnd(ctx context.Context) error {
-	ends, err := l.adm.ListEndOffsets(ctx, l.spec.Topic)
+	want, err := l.endOffsets(ctx)
 	if err != nil {
-		return fmt.Errorf("%w %s: end offsets: %v", ErrTopic, l.spec.Topic, err)
+		return err
 	}
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("%w %s: end offsets: %v", ErrTopic, l.spec.Topic, err)
-	}
-	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { want[o.Partition] = o.Offset })
 	for {
 		l.mu.Lock()
 		caught := true
@@ -190,6 +188,32 @@ func (l *topicLog) readToEnd(ctx context.Context) error {
 		case <-ch:
 		case <-ctx.Done():
 			return fmt.Errorf("%w %s: reading to the end: %w", ErrTopic, l.spec.Topic, context.Cause(ctx))
+		}
+	}
+}
+
+// endOffsets lists the topic's end offsets, retrying while its partitions
+// have no leader yet (just after creation or during a leader change).
+func (l *topicLog) endOffsets(ctx context.Context) (map[int32]int64, error) {
+	for {
+		ends, err := l.adm.ListEndOffsets(ctx, l.spec.Topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil {
+			want := map[int32]int64{}
+			ends.Each(func(o kadm.ListedOffset) { want[o.Partition] = o.Offset })
+			if len(want) > 0 {
+				return want, nil
+			}
+			err = kerr.UnknownTopicOrPartition
+		}
+		if !kerr.IsRetriable(err) {
+			return nil, fmt.Errorf("%w %s: end offsets: %v", ErrTopic, l.spec.Topic, err)
+		}
+		sleep(ctx, 100*time.Millisecond)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w %s: end offsets: %v: %w", ErrTopic, l.spec.Topic, err, context.Cause(ctx))
 		}
 	}
 }

@@ -65,7 +65,9 @@ func TestSessionFind(t *testing.T) {
 			// Byte order: "a\x00"‖end sorts before "a"‖end when the end's
 			// low bytes are non-zero.
 			[]string{`"a\x00"@5-15=ax5`, `"a"@0-10=a0`, `"a"@20-25=a20b`, `"a"@20-30=a20`, `"a"@100-200=a100`, `"b"@0-5=b0`, `"b"@70000-80000=b70k`}},
-		{"find range", func(s *SessionDB) Iterator[Windowed[[]byte], []byte] { return s.FindSessionsRange(b("a\x00"), nil, 0, 10) },
+		{"find range", func(s *SessionDB) Iterator[Windowed[[]byte], []byte] {
+			return s.FindSessionsRange(b("a\x00"), nil, 0, 10)
+		},
 			[]string{`"a\x00"@5-15=ax5`, `"b"@0-5=b0`}},
 	}
 	for _, im := range impls {

@@ -92,8 +92,12 @@ type AppendInfo struct {
 // producer ID are checked against the producer state (see Producers: a
 // duplicate returns the original offsets with Duplicate set and writes
 // nothing, a sequence gap is ErrOutOfOrderSequence, an old producer epoch
-// ErrInvalidProducerEpoch; replicated batches only update it), the segment rolls if
-// due, and the bytes are written in one call. Epochs new to the leader-
+// ErrInvalidProducerEpoch; a transaction marker from an old coordinator
+// epoch ErrCoordinatorFenced; replicated batches only update it), the
+// segment rolls if due, and the bytes are written in one call. A
+// transactional batch starts its producer's transaction if none is
+// ongoing; a marker ends it, and an ABORT marker adds an entry to the
+// active segment's aborted transaction index. Epochs new to the leader-
 // epoch cache are recorded. With flush.messages reached, Append returns
 // only once the data is fsynced; concurrent appenders share that fsync.
 //
@@ -256,6 +260,13 @@ func (l *Log) appendLocked(data []byte, batches []record.Batch, opts AppendOptio
 		return info, 0, l.fail(err)
 	}
 	l.producers.apply(pc)
+	// Transactions start and end before the log end offset moves, so the
+	// last stable offset never covers an open transaction's batches.
+	if aborted := l.applyTxnEvents(pc.events); len(aborted) > 0 {
+		if err := seg.appendAborted(aborted); err != nil {
+			return info, 0, l.fail(err)
+		}
+	}
 
 	l.mu.Lock()
 	l.leo = next

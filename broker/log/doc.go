@@ -9,6 +9,7 @@
 //	├── 00000000000000000000.log            segment: whole RecordBatch v2 batches
 //	├── 00000000000000000000.index          offset index of that segment
 //	├── 00000000000000000000.timeindex      time index of that segment
+//	├── 00000000000000000000.txnindex       aborted transactions whose marker is in it (only if any)
 //	├── 00000000000000052113.log            next segment, named by its base offset
 //	├── 00000000000000052113.index          (the last segment is the active one:
 //	├── 00000000000000052113.timeindex       only it takes appends)
@@ -107,15 +108,56 @@
 // Big-endian:
 //
 //	┌──────────┬─────────────┬──────────┬───────────┬─────────┬─── ─ ─
-//	│ "RNPS"(4)│ version(2)=1│ crc32c(4)│ count(4)  │ entry   │ …
+//	│ "RNPS"(4)│ version(2)=2│ crc32c(4)│ count(4)  │ entry   │ …
 //	└──────────┴─────────────┴──────────┴───────────┴─────────┴─── ─ ─
-//	entry: producerID(8) epoch(2) lastTimestamp(8) batches(1, ≤5),
+//	entry: producerID(8) epoch(2) lastTimestamp(8)
+//	       currentTxnFirstOffset(8, -1 = none) coordinatorEpoch(4, -1 = none)
+//	       batches(1, ≤5),
 //	       then per batch, oldest first: firstSeq(4) lastSeq(4)
 //	       firstOffset(8) lastOffset(8) maxTimestamp(8)
+//
+// Version 1 files (written before transactions) lack the two transaction
+// fields and still load, as producers with no transaction ongoing.
 //
 // The CRC (Castagnoli) covers everything after it. Entries are sorted by
 // producer ID. A snapshot is written under a .tmp name and renamed, not
 // fsynced: one torn by a crash fails its CRC and is ignored.
+//
+// # Transactions (KIP-98)
+//
+// A transactional batch of a producer with no transaction ongoing starts
+// one at its base offset (ProducerState.CurrentTxnFirstOffset); a
+// transaction marker (a control batch holding one COMMIT or ABORT control
+// record, written by the transaction coordinator with OriginCoordinator)
+// ends it. The ongoing transactions are kept ordered by first offset: the
+// first of them is the first unstable offset, and the last stable offset
+// (LSO) a read_committed consumer reads up to is the smaller of it and the
+// high watermark. A marker with an older producer epoch than the
+// partition knows is ErrInvalidProducerEpoch, one with an older
+// coordinator epoch ErrCoordinatorFenced; a marker for a producer with no
+// transaction ongoing is written and ends nothing. Producers with an
+// ongoing transaction never expire.
+//
+// Every ABORT marker adds an entry to the aborted transaction index of the
+// segment it is written to, <base>.txnindex, in Kafka's format: entries of
+// 34 bytes, big-endian, in marker order:
+//
+//	┌─────────────┬────────────────┬────────────────┬───────────────┬─────────────────────┐
+//	│ version(2)=0│ producerId (8) │ firstOffset (8)│ lastOffset (8)│ lastStableOffset (8)│
+//	└─────────────┴────────────────┴────────────────┴───────────────┴─────────────────────┘
+//
+// lastOffset is the marker's offset; lastStableOffset is the first
+// unstable offset once the transaction ended (lastOffset+1 when no other
+// was ongoing). AbortedTransactions scans the entries from the segment
+// holding the fetch offset and stops at the first whose lastStableOffset
+// reaches the upper bound, as Kafka does. The entries live in memory
+// (aborts are rare) and are appended to the file as markers are written;
+// the file is fsynced with its segment. Recovery rebuilds the entries of
+// the segments it re-reads (and of any whose file is malformed, or that a
+// compaction swapped in during a crash) by replaying the producer state
+// from a snapshot; a truncation drops the entries of removed markers;
+// retention deletes the file with its segment; compaction carries the
+// entries into the segments it writes.
 //
 // # Recovery
 //

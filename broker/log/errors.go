@@ -5,7 +5,8 @@ import "errors"
 // Errors returned by the log. They are matched with errors.Is; the wrapped
 // message says which offset, file or rule was involved. The broker's server
 // layer maps them to Kafka error codes (OFFSET_OUT_OF_RANGE,
-// RECORD_TOO_LARGE, INVALID_RECORD, CORRUPT_MESSAGE, KAFKA_STORAGE_ERROR).
+// RECORD_TOO_LARGE, INVALID_RECORD, CORRUPT_MESSAGE, KAFKA_STORAGE_ERROR,
+// TRANSACTION_COORDINATOR_FENCED, …).
 var (
 	// ErrOffsetOutOfRange means an offset lies below the log start offset
 	// or above the log end offset (or, for DeleteRecordsBefore, above the
@@ -32,6 +33,12 @@ var (
 	// epoch older than the partition knows: it has been fenced by a newer
 	// instance. INVALID_PRODUCER_EPOCH.
 	ErrInvalidProducerEpoch = errors.New("log: invalid producer epoch")
+
+	// ErrCoordinatorFenced means a transaction marker carries a
+	// coordinator epoch older than one the partition has seen for its
+	// producer: a transaction coordinator that has since been replaced
+	// wrote it. TRANSACTION_COORDINATOR_FENCED.
+	ErrCoordinatorFenced = errors.New("log: transaction coordinator fenced")
 
 	// ErrCorruptLog means the files on disk cannot be a valid log and
 	// recovery could not repair them.

@@ -36,6 +36,11 @@ type Log struct {
 	doomed []doomedSegment
 	// producers is the idempotent producers' state (guarded by appendMu).
 	producers producers
+	// txns are the ongoing transactions (guarded by appendMu);
+	// firstUnstable publishes the first offset of the earliest, -1 for
+	// none, for readers that do not take appendMu.
+	txns          txnList
+	firstUnstable atomic.Int64
 
 	// mu guards the fields below; it is never held across I/O.
 	mu            sync.RWMutex

@@ -130,10 +130,19 @@ func (l *Log) load(opts OpenOptions) error {
 		}
 		l.segments = append(l.segments, s)
 	}
+	// rebuildFrom is the first segment whose aborted transaction index is
+	// rebuilt from the log rather than read: segments recovery re-reads,
+	// segments swapped in after a crash, and index files that fail their
+	// check.
+	rebuildFrom := int64(math.MaxInt64)
 	slices.Sort(swaps)
 	for _, b := range swaps {
-		if err := l.completeSwap(b, minCleaned); err != nil {
+		swapped, err := l.completeSwap(b, minCleaned)
+		if err != nil {
 			return err
+		}
+		if swapped {
+			rebuildFrom = min(rebuildFrom, b)
 		}
 	}
 	if len(l.segments) == 0 {
@@ -152,8 +161,26 @@ func (l *Log) load(opts OpenOptions) error {
 	l.epochs.entries = epochs
 	epochsChanged := false
 
-	if err := l.recoverSegments(opts, &epochsChanged); err != nil {
+	reread, err := l.recoverSegments(opts, &epochsChanged)
+	if err != nil {
 		return err
+	}
+	rebuildFrom = min(rebuildFrom, reread)
+	for _, s := range l.segments {
+		if s.base >= rebuildFrom {
+			break
+		}
+		if !slices.Contains(indexes[s.base], segmentFileName(s.base, txnIndexExt, "")) {
+			continue
+		}
+		if err := s.loadTxnIndex(); err != nil {
+			if !errors.Is(err, errCorruptIndex) {
+				return err
+			}
+			l.logger.Warn("rebuilding aborted transaction indexes", "segment", s.base, "err", err)
+			rebuildFrom = s.base
+			break
+		}
 	}
 
 	active := l.activeLocked()
@@ -181,7 +208,7 @@ func (l *Log) load(opts OpenOptions) error {
 			return err
 		}
 	}
-	if err := l.loadProducers(l.recoveryPoint, l.leo); err != nil {
+	if err := l.loadProducers(min(l.recoveryPoint, rebuildFrom), l.leo, rebuildFrom); err != nil {
 		return err
 	}
 	l.logger.Debug("opened log", "log_start_offset", l.logStart, "log_end_offset", l.leo,
@@ -190,8 +217,9 @@ func (l *Log) load(opts OpenOptions) error {
 }
 
 // recoverSegments runs recovery (or the clean-shutdown checks) and leaves
-// the last segment active with resident indexes.
-func (l *Log) recoverSegments(opts OpenOptions, epochsChanged *bool) error {
+// the last segment active with resident indexes. It returns the base
+// offset of the first segment it re-read, math.MaxInt64 for none.
+func (l *Log) recoverSegments(opts OpenOptions, epochsChanged *bool) (int64, error) {
 	onBatch := func(b record.Batch) {
 		// As Kafka does, recovery only adds epochs newer than the cache's.
 		e := b.PartitionLeaderEpoch()
@@ -205,37 +233,38 @@ func (l *Log) recoverSegments(opts OpenOptions, epochsChanged *bool) error {
 	if opts.CleanShutdown {
 		ok, err := last.loadActive()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if ok {
-			return nil
+			return math.MaxInt64, nil
 		}
 		l.logger.Warn("active segment failed its sanity check after a clean shutdown; recovering it", "segment", last.base)
 		last.offIdx.close()
 		last.timeIdx.close()
 		if _, err := l.recoverOne(last, nil); err != nil {
-			return err
+			return 0, err
 		}
-		return l.activateLast()
+		return last.base, l.activateLast()
 	}
-	for i := floorSegment(segs, opts.RecoveryPoint); i < len(segs); i++ {
+	first := floorSegment(segs, opts.RecoveryPoint)
+	for i := first; i < len(segs); i++ {
 		s := segs[i]
 		cut, err := l.recoverOne(s, onBatch)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if cut > 0 && i < len(segs)-1 {
 			for _, t := range segs[i+1:] {
 				l.logger.Warn("deleting segment after a torn one", "segment", t.base)
 				if err := t.removeFiles(); err != nil {
-					return fmt.Errorf("%w: deleting segment %d: %w", ErrStorage, t.base, err)
+					return 0, fmt.Errorf("%w: deleting segment %d: %w", ErrStorage, t.base, err)
 				}
 			}
 			l.segments = segs[:i+1]
 			break
 		}
 	}
-	return l.activateLast()
+	return segs[first].base, l.activateLast()
 }
 
 // recoverOne recovers one segment as an inactive one.
@@ -263,20 +292,22 @@ func (l *Log) activateLast() error {
 // replaceSegments): the .swap segment at base replaces the segments whose
 // base offsets fall in its offset range. A .cleaned file at or below base
 // means the replacement never got as far as renaming every new file to
-// .swap, so the old segments stand and the swap file goes.
-func (l *Log) completeSwap(base, minCleaned int64) error {
+// .swap, so the old segments stand and the swap file goes. swapped says
+// the swap segment was installed; its aborted transaction index is then
+// rebuilt by the caller.
+func (l *Log) completeSwap(base, minCleaned int64) (swapped bool, err error) {
 	name := segmentFileName(base, logExt, swapSuffix)
 	if base >= minCleaned {
 		l.logger.Info("removing swap file of an unfinished compaction", "file", name)
-		return l.fs.Remove(filepath.Join(l.dir, name))
+		return false, l.fs.Remove(filepath.Join(l.dir, name))
 	}
 	sw, err := openSegment(l.fs, l.dir, base, swapSuffix, &l.cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := sw.recover(false, nil); err != nil {
 		sw.close()
-		return err
+		return false, err
 	}
 	end := sw.next
 	kept := l.segments[:0:0]
@@ -285,7 +316,7 @@ func (l *Log) completeSwap(base, minCleaned int64) error {
 			l.logger.Info("removing segment replaced by a swap file", "segment", s.base, "swap", base)
 			if err := s.removeFiles(); err != nil {
 				sw.close()
-				return fmt.Errorf("%w: removing segment %d: %w", ErrStorage, s.base, err)
+				return false, fmt.Errorf("%w: removing segment %d: %w", ErrStorage, s.base, err)
 			}
 			continue
 		}
@@ -293,12 +324,12 @@ func (l *Log) completeSwap(base, minCleaned int64) error {
 	}
 	if err := sw.renameSuffix(""); err != nil {
 		sw.close()
-		return fmt.Errorf("%w: renaming swap segment %d: %w", ErrStorage, base, err)
+		return false, fmt.Errorf("%w: renaming swap segment %d: %w", ErrStorage, base, err)
 	}
 	i, _ := slices.BinarySearchFunc(kept, base, func(s *segment, b int64) int {
 		return cmp.Compare(s.base, b)
 	})
 	l.segments = slices.Insert(kept, i, sw)
 	l.dirDirty.Store(true)
-	return nil
+	return true, nil
 }

@@ -2,6 +2,8 @@ package log
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/runnel/runnel/broker/record"
 )
@@ -18,9 +20,13 @@ func (l *Log) Producers() []ProducerState {
 // Kafka's ProducerStateManager does on load and truncation: snapshots past
 // end, or before the first segment, are deleted; the latest readable
 // snapshot at or below trusted (the recovery point) is loaded, and the
-// batch headers after it are replayed. Without such a snapshot the whole
-// log is replayed. The caller holds appendMu (or owns the log, in Open).
-func (l *Log) loadProducers(trusted, end int64) error {
+// batches after it are replayed (headers, and the marker of each control
+// batch). Without such a snapshot the whole log is replayed. The ongoing
+// transactions follow the state. The aborted transaction index entries of
+// the segments from rebuildFrom on are rebuilt from the replay (trusted
+// must then be at most rebuildFrom; math.MaxInt64 rebuilds nothing). The
+// caller holds appendMu (or owns the log, in Open).
+func (l *Log) loadProducers(trusted, end, rebuildFrom int64) error {
 	l.mu.RLock()
 	segs := l.segments
 	l.mu.RUnlock()
@@ -48,19 +54,37 @@ func (l *Log) loadProducers(trusted, end int64) error {
 		ps, from = snap, offs[i]
 		break
 	}
-	if err := l.replayProducers(ps, segs, from, end); err != nil {
+	rebuilt := map[*segment][]AbortedTxn{}
+	txns := txnListOf(ps)
+	onEvent := func(s *segment, ev txnEvent) {
+		if a, ok := txns.apply(ev); ok && ev.marker >= rebuildFrom {
+			rebuilt[s] = append(rebuilt[s], a)
+		}
+	}
+	if err := l.replayProducers(ps, segs, from, end, onEvent); err != nil {
 		return err
 	}
+	for _, s := range segs {
+		if s.base < rebuildFrom {
+			continue
+		}
+		if err := s.setAborted(rebuilt[s]); err != nil {
+			return err
+		}
+	}
 	l.producers = ps
+	l.resetTxns()
 	return nil
 }
 
-// replayProducers adds to ps every batch whose offsets lie in [from, end).
-func (l *Log) replayProducers(ps producers, segs []*segment, from, end int64) error {
+// replayProducers adds to ps every batch whose offsets lie in [from, end),
+// passing the transaction events to onEvent with the segment of the batch.
+func (l *Log) replayProducers(ps producers, segs []*segment, from, end int64, onEvent func(*segment, txnEvent)) error {
 	if from >= end {
 		return nil
 	}
 	var hdr [record.HeaderSize]byte
+	var body []byte
 	start := floorSegment(segs, from)
 	for i := start; i < len(segs); i++ {
 		s := segs[i]
@@ -87,10 +111,22 @@ func (l *Log) replayProducers(ps producers, segs []*segment, from, end int64) er
 			if b.BaseOffset() >= end {
 				break
 			}
+			size := int64(b.Size())
 			if b.LastOffset() >= from {
-				ps.update(b)
+				var m marker
+				isMarker := false
+				if b.Attributes().Control() && b.ProducerID() != noProducerID {
+					body = slices.Grow(body[:0], int(size))[:size]
+					if _, err := s.log.ReadAt(body, pos); err != nil {
+						return fmt.Errorf("%w: reading %s at %d: %w", ErrStorage, s.path(logExt), pos, err)
+					}
+					m, isMarker, _ = parseMarker(record.Batch(body))
+				}
+				if ev, ok := ps.update(b, m, isMarker); ok {
+					onEvent(s, ev)
+				}
 			}
-			pos += int64(b.Size())
+			pos += size
 		}
 	}
 	return nil

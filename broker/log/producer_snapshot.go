@@ -16,14 +16,18 @@ import (
 // Producer-state snapshot files (see the package documentation for the
 // layout).
 const (
-	snapshotExt     = ".snapshot"
-	snapshotMagic   = "RNPS"
-	snapshotVersion = 1
+	snapshotExt   = ".snapshot"
+	snapshotMagic = "RNPS"
+	// snapshotVersion is the version written. Version 1 (before
+	// transactions) lacks the transaction fields and still loads.
+	snapshotVersion = 2
 	// snapshotHeader is magic, version, CRC and producer count.
 	snapshotHeader = 4 + 2 + 4 + 4
-	// snapshotEntryFixed is the part of an entry before its batches.
-	snapshotEntryFixed = 8 + 2 + 8 + 1
-	snapshotBatchSize  = 4 + 4 + 8 + 8 + 8
+	// snapshotEntryFixedV1 is the part of a version 1 entry before its
+	// batches; version 2 adds currentTxnFirstOffset and coordinatorEpoch.
+	snapshotEntryFixedV1 = 8 + 2 + 8 + 1
+	snapshotEntryFixed   = 8 + 2 + 8 + 8 + 4 + 1
+	snapshotBatchSize    = 4 + 4 + 8 + 8 + 8
 )
 
 var snapshotCRC = crc32.MakeTable(crc32.Castagnoli)
@@ -62,6 +66,8 @@ func encodeSnapshot(ps producers) []byte {
 		buf = binary.BigEndian.AppendUint64(buf, uint64(p.ProducerID))
 		buf = binary.BigEndian.AppendUint16(buf, uint16(p.Epoch))
 		buf = binary.BigEndian.AppendUint64(buf, uint64(p.LastTimestamp))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(p.CurrentTxnFirstOffset))
+		buf = binary.BigEndian.AppendUint32(buf, uint32(p.CoordinatorEpoch))
 		buf = append(buf, byte(len(p.Batches)))
 		for _, b := range p.Batches {
 			buf = binary.BigEndian.AppendUint32(buf, uint32(b.FirstSequence))
@@ -75,8 +81,10 @@ func encodeSnapshot(ps producers) []byte {
 	return buf
 }
 
-// decodeSnapshot parses a snapshot; any inconsistency (size, CRC, counts,
-// batches out of order) is ErrCorruptCheckpoint.
+// decodeSnapshot parses a snapshot of version 1 or 2; any inconsistency
+// (size, CRC, counts, batches out of order, transaction fields out of
+// range) is ErrCorruptCheckpoint. Version 1 entries have no transaction
+// ongoing and no coordinator epoch.
 func decodeSnapshot(data []byte) (producers, error) {
 	bad := func(format string, args ...any) (producers, error) {
 		return nil, fmt.Errorf("%w: producer snapshot: %s", ErrCorruptCheckpoint, fmt.Sprintf(format, args...))
@@ -84,26 +92,36 @@ func decodeSnapshot(data []byte) (producers, error) {
 	if len(data) < snapshotHeader || string(data[:4]) != snapshotMagic {
 		return bad("no snapshot header")
 	}
-	if v := binary.BigEndian.Uint16(data[4:]); v != snapshotVersion {
-		return bad("version %d", v)
+	version := binary.BigEndian.Uint16(data[4:])
+	fixed := snapshotEntryFixed
+	switch version {
+	case 1:
+		fixed = snapshotEntryFixedV1
+	case snapshotVersion:
+	default:
+		return bad("version %d", version)
 	}
 	if want, got := binary.BigEndian.Uint32(data[6:]), crc32.Checksum(data[10:], snapshotCRC); want != got {
 		return bad("CRC %08x, computed %08x", want, got)
 	}
 	n := binary.BigEndian.Uint32(data[10:])
 	rest := data[snapshotHeader:]
-	ps := make(producers, min(int(n), len(rest)/snapshotEntryFixed))
+	ps := make(producers, min(int(n), len(rest)/fixed))
 	for i := range n {
-		if len(rest) < snapshotEntryFixed {
+		if len(rest) < fixed {
 			return bad("entry %d is cut short", i)
 		}
-		p := &ProducerState{
-			ProducerID:    int64(binary.BigEndian.Uint64(rest)),
-			Epoch:         int16(binary.BigEndian.Uint16(rest[8:])),
-			LastTimestamp: int64(binary.BigEndian.Uint64(rest[10:])),
+		p := newProducerState(int64(binary.BigEndian.Uint64(rest)), int16(binary.BigEndian.Uint16(rest[8:])))
+		p.LastTimestamp = int64(binary.BigEndian.Uint64(rest[10:]))
+		if version >= 2 {
+			p.CurrentTxnFirstOffset = int64(binary.BigEndian.Uint64(rest[18:]))
+			p.CoordinatorEpoch = int32(binary.BigEndian.Uint32(rest[26:]))
+			if p.CurrentTxnFirstOffset < -1 || p.CoordinatorEpoch < -1 {
+				return bad("entry %d has transaction first offset %d and coordinator epoch %d", i, p.CurrentTxnFirstOffset, p.CoordinatorEpoch)
+			}
 		}
-		nb := int(rest[18])
-		rest = rest[snapshotEntryFixed:]
+		nb := int(rest[fixed-1])
+		rest = rest[fixed:]
 		if nb > producerWindow || len(rest) < nb*snapshotBatchSize {
 			return bad("entry %d has %d batches", i, nb)
 		}

@@ -25,6 +25,9 @@ type ReadResult struct {
 	Size     int
 	// FirstOffset is the base offset of the first batch, -1 when Size is 0.
 	FirstOffset int64
+	// NextOffset is the offset after the last batch, -1 when Size is 0: a
+	// read_committed fetch asks AbortedTransactions up to it.
+	NextOffset int64
 }
 
 // ReadInto appends the result's bytes to dst.
@@ -53,7 +56,7 @@ func (r ReadResult) ReadInto(dst []byte) ([]byte, error) {
 // a segment's data (a gap left by compaction or truncation) continues in
 // the next segment.
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) (ReadResult, error) {
-	empty := ReadResult{FirstOffset: -1}
+	empty := ReadResult{FirstOffset: -1, NextOffset: -1}
 	l.mu.RLock()
 	closed, lso, leo, segs := l.closed, l.logStart, l.leo, l.segments
 	l.mu.RUnlock()

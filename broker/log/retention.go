@@ -2,6 +2,7 @@ package log
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -255,9 +256,15 @@ func (l *Log) Truncate(offset int64) error {
 		return l.fail(err)
 	}
 	seg.next = offset
+	// The aborted transaction index loses the transactions whose marker
+	// went.
+	if err := seg.truncateAborted(offset); err != nil {
+		return l.fail(err)
+	}
 	// The producer state forgets the removed batches: it is rebuilt from
-	// the latest snapshot at or below offset, as Kafka rebuilds it.
-	if err := l.loadProducers(offset, offset); err != nil {
+	// the latest snapshot at or below offset, as Kafka rebuilds it, and
+	// with it the ongoing transactions.
+	if err := l.loadProducers(offset, offset, math.MaxInt64); err != nil {
 		return l.fail(err)
 	}
 	return l.persistEpochs()
@@ -300,6 +307,7 @@ func (l *Log) truncateFullyLocked(offset int64, now time.Time) error {
 	l.epochs.entries = nil
 	l.mu.Unlock()
 	l.producers = producers{}
+	l.resetTxns()
 	if err := removeSnapshots(l.fs, l.dir, func(int64) bool { return true }); err != nil {
 		return l.fail(err)
 	}

@@ -97,6 +97,15 @@ type segment struct {
 	maxTs       int64 // largest batch maxTimestamp, -1 when none
 	maxTsOffset int64 // last offset of the first batch that reached maxTs
 
+	// The aborted transaction index: every entry in memory (aborts are
+	// rare), the file open once written to. Guarded by txnMu; changed by
+	// the holder of the Log's append lock (or the cleaner building a new
+	// segment).
+	txnMu    sync.Mutex
+	aborted  []AbortedTxn
+	txnFile  File
+	txnDirty bool // written since the last fsync
+
 	// Appender state (Log append lock).
 	next            int64 // offset after the last batch; exact for the active segment
 	bytesSinceIndex int64
@@ -488,12 +497,12 @@ func (s *segment) find(offset, limit int64, hdr *[record.HeaderSize]byte) (pos i
 func (s *segment) read(offset int64, maxBytes int, maxOffset int64, minOne bool) (res ReadResult, found bool, err error) {
 	limit := s.size.Load()
 	var hdr [record.HeaderSize]byte
+	empty := ReadResult{FirstOffset: -1, NextOffset: -1}
 	pos, b, err := s.find(offset, limit, &hdr)
 	if err != nil || pos < 0 {
-		return ReadResult{FirstOffset: -1}, false, err
+		return empty, false, err
 	}
-	empty := ReadResult{FirstOffset: -1}
-	first := b.BaseOffset()
+	first, next := b.BaseOffset(), b.NextOffset()
 	if first >= maxOffset {
 		return empty, true, nil
 	}
@@ -512,8 +521,9 @@ func (s *segment) read(offset int64, maxBytes int, maxOffset int64, minOne bool)
 		}
 		total += n
 		p += n
+		next = b.NextOffset()
 	}
-	return ReadResult{File: s.log, Position: pos, Size: int(total), FirstOffset: first}, true, nil
+	return ReadResult{File: s.log, Position: pos, Size: int(total), FirstOffset: first, NextOffset: next}, true, nil
 }
 
 // truncateTo removes the batches holding offsets >= offset from the active
@@ -626,7 +636,10 @@ func (s *segment) sync() error {
 	if err := s.offIdx.sync(); err != nil {
 		return err
 	}
-	return s.timeIdx.sync()
+	if err := s.timeIdx.sync(); err != nil {
+		return err
+	}
+	return s.syncTxnIndex()
 }
 
 // close closes the segment's files.
@@ -639,6 +652,9 @@ func (s *segment) close() error {
 		err = e
 	}
 	if e := s.timeIdx.close(); err == nil {
+		err = e
+	}
+	if e := s.closeTxnIndex(); err == nil {
 		err = e
 	}
 	return err

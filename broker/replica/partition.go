@@ -59,6 +59,7 @@ type Partition struct {
 	minISR      int
 	followerLEO map[int32]int64
 	hw          int64
+	lso         int64 // last stable offset last seen by advanceHW
 	hwWaiters   []hwWaiter
 	watchers    map[*Watcher]struct{}
 }
@@ -211,7 +212,9 @@ func (p *Partition) UpdateFollower(replicaID int32, leo int64) {
 }
 
 // advanceHW recomputes the high watermark as the smallest log end offset
-// in the ISR and wakes waiters when it moves.
+// in the ISR, wakes acks=all waiters when it moves, and wakes fetch
+// watchers when it or the last stable offset moves (a transaction marker
+// moves the last stable offset even when the high watermark stays).
 func (p *Partition) advanceHW() {
 	leo := p.log.LogEndOffset()
 	p.mu.Lock()
@@ -228,28 +231,37 @@ func (p *Partition) advanceHW() {
 			hw = max(f, 0)
 		}
 	}
-	if hw <= p.hw {
-		p.mu.Unlock()
-		return
-	}
-	p.hw = hw
 	var wake []chan struct{}
-	p.hwWaiters = slices.DeleteFunc(p.hwWaiters, func(w hwWaiter) bool {
-		if w.offset <= hw {
-			wake = append(wake, w.done)
-			return true
-		}
-		return false
-	})
-	watchers := make([]*Watcher, 0, len(p.watchers))
-	for w := range p.watchers {
-		watchers = append(watchers, w)
+	hwMoved := hw > p.hw
+	if hwMoved {
+		p.hw = hw
+		p.hwWaiters = slices.DeleteFunc(p.hwWaiters, func(w hwWaiter) bool {
+			if w.offset <= hw {
+				wake = append(wake, w.done)
+				return true
+			}
+			return false
+		})
 	}
 	p.mu.Unlock()
-	p.log.SetHighWatermark(hw)
+	if hwMoved {
+		p.log.SetHighWatermark(hw)
+	}
 	for _, c := range wake {
 		close(c)
 	}
+	lso := p.LastStableOffset()
+	p.mu.Lock()
+	lsoMoved := lso != p.lso
+	p.lso = lso
+	var watchers []*Watcher
+	if hwMoved || lsoMoved {
+		watchers = make([]*Watcher, 0, len(p.watchers))
+		for w := range p.watchers {
+			watchers = append(watchers, w)
+		}
+	}
+	p.mu.Unlock()
 	for _, w := range watchers {
 		w.notify()
 	}
@@ -282,9 +294,18 @@ func (p *Partition) HighWatermark() int64 {
 	return p.hw
 }
 
-// LastStableOffset is the offset below which no transaction is open. Until
-// transactions are supported it equals the high watermark.
-func (p *Partition) LastStableOffset() int64 { return p.HighWatermark() }
+// LastStableOffset is the offset below which every transaction is
+// decided (KIP-98): the first offset of the earliest ongoing transaction,
+// or the high watermark when that is lower or no transaction is ongoing.
+// read_committed consumers read up to it; ListOffsets answers LATEST with
+// it for them. It is cheap enough to call on every fetch.
+func (p *Partition) LastStableOffset() int64 {
+	hw := p.HighWatermark()
+	if f, ok := p.log.FirstUnstableOffset(); ok && f < hw {
+		return f
+	}
+	return hw
+}
 
 // ReadInfo is the result of a consumer read.
 type ReadInfo struct {
@@ -292,10 +313,18 @@ type ReadInfo struct {
 	HighWatermark    int64
 	LastStableOffset int64
 	LogStartOffset   int64
+	// AbortedTransactions are, for a read_committed read, the aborted
+	// transactions overlapping the returned batches (the fetch response's
+	// abortedTransactions: producer ID and first offset of each), so the
+	// consumer can drop their records; nil for read_uncommitted. Empty
+	// (not nil) for a read_committed read that returned nothing.
+	AbortedTransactions []log.AbortedTxn
 }
 
 // Read returns whole batches from offset, bounded by the high watermark
-// (read_uncommitted) or the last stable offset (read_committed).
+// (read_uncommitted) or the last stable offset (read_committed). A
+// read_committed read also returns the aborted transactions that overlap
+// the batches it returns.
 func (p *Partition) Read(offset int64, maxBytes int, isolation int8, minOneBatch bool) (ReadInfo, error) {
 	p.mu.Lock()
 	hw := p.hw
@@ -305,11 +334,15 @@ func (p *Partition) Read(offset int64, maxBytes int, isolation int8, minOneBatch
 		return ReadInfo{}, ErrNotLeader
 	}
 	lso := hw
+	if f, ok := p.log.FirstUnstableOffset(); ok && f < hw {
+		lso = f
+	}
 	bound := hw
+	info := ReadInfo{HighWatermark: hw, LastStableOffset: lso, LogStartOffset: p.log.LogStartOffset()}
 	if isolation == ReadCommitted {
 		bound = lso
+		info.AbortedTransactions = []log.AbortedTxn{}
 	}
-	info := ReadInfo{HighWatermark: hw, LastStableOffset: lso, LogStartOffset: p.log.LogStartOffset()}
 	if offset > hw && offset <= p.log.LogEndOffset() {
 		// Offsets above the high watermark exist but are not yet readable:
 		// Kafka answers with an empty result, not OFFSET_OUT_OF_RANGE.
@@ -320,6 +353,9 @@ func (p *Partition) Read(offset int64, maxBytes int, isolation int8, minOneBatch
 		return info, err
 	}
 	info.ReadResult = res
+	if isolation == ReadCommitted && res.Size > 0 {
+		info.AbortedTransactions = p.log.AbortedTransactions(offset, min(res.NextOffset, lso))
+	}
 	return info, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/runnel/runnel/connect"
 )
 
 // ConfigStore keeps the cluster's connector and task configs in
@@ -305,23 +307,18 @@ func (s *StatusStore) ReadToEnd(ctx context.Context) error { return s.log.readTo
 func (s *StatusStore) Close() { s.log.close() }
 
 // OffsetStore keeps source connectors' offsets in offset.storage.topic.
+// It is the distributed worker's connect.OffsetStore.
 type OffsetStore struct {
 	log *topicLog
 
 	mu      sync.Mutex
-	offsets map[string]map[string]SourceOffset // connector → key bytes → offset
-}
-
-// SourceOffset is one source partition's offset; a nil Offset deletes it.
-type SourceOffset struct {
-	Partition map[string]any
-	Offset    map[string]any
+	offsets map[string]map[string]connect.ConnectorOffset // connector → key bytes → offset
 }
 
 // OpenOffsetStore creates the offsets topic if absent and reads it to the
 // end.
 func OpenOffsetStore(ctx context.Context, opts []kgo.Opt, topic string, partitions int32, replication int16, logger *slog.Logger) (*OffsetStore, error) {
-	s := &OffsetStore{offsets: map[string]map[string]SourceOffset{}}
+	s := &OffsetStore{offsets: map[string]map[string]connect.ConnectorOffset{}}
 	l, err := openTopicLog(ctx, opts, topicSpec{topic, partitions, replication}, logger, func(r *kgo.Record) {
 		name, part, err := decodeOffsetKey(r.Key)
 		if err != nil {
@@ -333,18 +330,21 @@ func OpenOffsetStore(ctx context.Context, opts []kgo.Opt, topic string, partitio
 			logger.Error("skipping source offset", "connector", name, "err", err)
 			return
 		}
+		// Key by the canonical form, so that a Java worker's key with
+		// its map keys in another order names the same partition.
+		k := string(encodeOffsetKey(name, part))
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		m := s.offsets[name]
 		if off == nil {
-			delete(m, string(r.Key))
+			delete(m, k)
 			return
 		}
 		if m == nil {
-			m = map[string]SourceOffset{}
+			m = map[string]connect.ConnectorOffset{}
 			s.offsets[name] = m
 		}
-		m[string(r.Key)] = SourceOffset{part, off}
+		m[k] = connect.ConnectorOffset{Partition: part, Offset: off}
 	})
 	if err != nil {
 		return nil, err
@@ -353,29 +353,25 @@ func OpenOffsetStore(ctx context.Context, opts []kgo.Opt, topic string, partitio
 	return s, nil
 }
 
-// Offset returns the last committed offset of one source partition, or
-// nil.
-func (s *OffsetStore) Offset(connector string, partition map[string]any) map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.offsets[connector][string(encodeOffsetKey(connector, partition))].Offset
-}
-
-// Offsets returns every committed offset of a connector, ordered by key.
-func (s *OffsetStore) Offsets(connector string) []SourceOffset {
+// Offsets reads the topic to its end and returns every offset of a
+// connector, ordered by key.
+func (s *OffsetStore) Offsets(ctx context.Context, connector string) ([]connect.ConnectorOffset, error) {
+	if err := s.log.readToEnd(ctx); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.offsets[connector]
-	out := make([]SourceOffset, 0, len(m))
+	out := make([]connect.ConnectorOffset, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, m[k])
 	}
-	return out
+	return out, nil
 }
 
-// Put writes offsets (nil Offset = tombstone) and waits for their
-// acknowledgement. Records of one partition keep their order.
-func (s *OffsetStore) Put(ctx context.Context, connector string, offsets []SourceOffset) error {
+// Write writes offsets (a nil Offset is a tombstone) and waits for their
+// acknowledgement by every in-sync replica.
+func (s *OffsetStore) Write(ctx context.Context, connector string, offsets []connect.ConnectorOffset) error {
 	if len(offsets) == 0 {
 		return nil
 	}
@@ -383,14 +379,8 @@ func (s *OffsetStore) Put(ctx context.Context, connector string, offsets []Sourc
 	for i, o := range offsets {
 		kvs[i] = keyValue{encodeOffsetKey(connector, o.Partition), encodeOffsetValue(o.Offset)}
 	}
-	if err := s.log.send(ctx, kvs...); err != nil {
-		return err
-	}
-	return nil
+	return s.log.send(ctx, kvs...)
 }
-
-// ReadToEnd waits until every offset written before the call is applied.
-func (s *OffsetStore) ReadToEnd(ctx context.Context) error { return s.log.readToEnd(ctx) }
 
 // Close stops reading.
 func (s *OffsetStore) Close() { s.log.close() }

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/runnel/runnel/broker/brokertest"
+	"github.com/runnel/runnel/connect"
 )
 
 func clientOpts(addr string) []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(addr)} }
@@ -32,11 +33,11 @@ func TestStoresAgainstBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ss.Close()
-	os, err := OpenOffsetStore(ctx, opts, "connect-offsets", 25, -1, discard())
+	ostore, err := OpenOffsetStore(ctx, opts, "connect-offsets", 25, -1, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.Close()
+	defer ostore.Close()
 
 	must := func(err error) {
 		t.Helper()
@@ -51,9 +52,9 @@ func TestStoresAgainstBroker(t *testing.T) {
 	must(ss.PutConnector(ctx, "src", Status{"RUNNING", "", "127.0.0.1:8083", 1}))
 	must(ss.PutTask(ctx, TaskID{"src", 0}, Status{"FAILED", "trace", "127.0.0.1:8083", 1}))
 	p := map[string]any{"filename": "/tmp/x"}
-	must(os.Put(ctx, "src", []SourceOffset{{p, map[string]any{"position": int64(10)}}}))
-	must(os.Put(ctx, "src", []SourceOffset{{p, map[string]any{"position": int64(20)}}}))
-	must(os.Put(ctx, "other", []SourceOffset{{p, map[string]any{"position": int64(1)}}, {p, nil}}))
+	must(ostore.Write(ctx, "src", []connect.ConnectorOffset{{Partition: p, Offset: map[string]any{"position": int64(10)}}}))
+	must(ostore.Write(ctx, "src", []connect.ConnectorOffset{{Partition: p, Offset: map[string]any{"position": int64(20)}}}))
+	must(ostore.Write(ctx, "other", []connect.ConnectorOffset{{Partition: p, Offset: map[string]any{"position": int64(1)}}, {Partition: p}}))
 
 	acl, err := kgo.NewClient(opts...)
 	must(err)
@@ -83,9 +84,9 @@ func TestStoresAgainstBroker(t *testing.T) {
 	ss2, err := OpenStatusStore(ctx, opts, "connect-status", 5, -1, discard())
 	must(err)
 	defer ss2.Close()
-	os2, err := OpenOffsetStore(ctx, opts, "connect-offsets", 25, -1, discard())
+	ostore2, err := OpenOffsetStore(ctx, opts, "connect-offsets", 25, -1, discard())
 	must(err)
-	defer os2.Close()
+	defer ostore2.Close()
 
 	snap := cs2.Snapshot()
 	if !reflect.DeepEqual(snap.Connectors, map[string]map[string]string{"src": {"connector.class": "FileStreamSource", "file": "/tmp/x"}}) {
@@ -100,11 +101,13 @@ func TestStoresAgainstBroker(t *testing.T) {
 	if st, ok := ss2.Task(TaskID{"src", 0}); !ok || st.State != "FAILED" || st.Trace != "trace" {
 		t.Errorf("task status %+v %v", st, ok)
 	}
-	if got := os2.Offset("src", p); !reflect.DeepEqual(got, map[string]any{"position": int64(20)}) {
-		t.Errorf("offset %v", got)
+	got, err := ostore2.Offsets(ctx, "src")
+	must(err)
+	if want := []connect.ConnectorOffset{{Partition: p, Offset: map[string]any{"position": int64(20)}}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("offsets %v, want %v", got, want)
 	}
-	if got := os2.Offsets("other"); len(got) != 0 {
-		t.Errorf("deleted offsets still there: %v", got)
+	if got, err := ostore2.Offsets(ctx, "other"); err != nil || len(got) != 0 {
+		t.Errorf("deleted offsets still there: %v %v", got, err)
 	}
 
 	// The key of one source partition always lands on the partition
@@ -112,14 +115,14 @@ func TestStoresAgainstBroker(t *testing.T) {
 	cl, err := kgo.NewClient(append(opts, kgo.ConsumeTopics("connect-offsets"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	must(err)
 	defer cl.Close()
-	got := 0
-	for got < 4 {
+	n := 0
+	for n < 4 {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
 			t.Fatalf("reading offsets: %v", err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			got++
+			n++
 			want := int32(murmur2(r.Key)&0x7fffffff) % 25
 			if r.Partition != want {
 				t.Errorf("key %s on partition %d, want %d", r.Key, r.Partition, want)

@@ -434,11 +434,11 @@ func (s *rawSess) findSessions(k any, earliestEnd, latestStart int64) ([]sessEnt
 // sessView is the typed face of a rawSess.
 type sessView[K, V any] struct{ s *rawSess }
 
-func (v sessView[K, V]) Name() string                  { return v.s.name }
-func (v sessView[K, V]) Flush() error                  { return v.s.Flush() }
-func (v sessView[K, V]) Close() error                  { return v.s.Close() }
+func (v sessView[K, V]) Name() string                   { return v.s.name }
+func (v sessView[K, V]) Flush() error                   { return v.s.Flush() }
+func (v sessView[K, V]) Close() error                   { return v.s.Close() }
 func (v sessView[K, V]) Put(w Windowed[K], val V) error { return v.s.put(w.Key, w.Window, val) }
-func (v sessView[K, V]) Remove(w Windowed[K]) error    { return v.s.put(w.Key, w.Window, nil) }
+func (v sessView[K, V]) Remove(w Windowed[K]) error     { return v.s.put(w.Key, w.Window, nil) }
 
 func (v sessView[K, V]) FetchSession(k K, start, end int64) (V, bool, error) {
 	es, err := v.s.findSessions(k, end, start)

@@ -85,6 +85,13 @@ type collector struct{ d *Driver }
 // reading its topic, if any.
 func (c collector) Send(r streams.OutputRecord) error {
 	d := c.d
+	if r.Partitioner != nil {
+		// The driver has one partition per topic; a custom partitioner
+		// must choose it.
+		if p, ok := r.Partitioner(1); ok && p != 0 {
+			return fmt.Errorf("streamstest: partitioner chose partition %d of 1 for %s", p, r.Topic)
+		}
+	}
 	d.outputs[r.Topic] = append(d.outputs[r.Topic], r)
 	if _, ok := d.readers[r.Topic]; ok {
 		d.pending = append(d.pending, r)

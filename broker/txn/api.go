@@ -70,7 +70,10 @@ func (tp TopicPartition) String() string { return fmt.Sprintf("%s-%d", tp.Topic,
 // means none was. A partition that no longer exists fails with
 // ErrPartitionDeleted and is dropped; ErrCoordinatorFenced stops the
 // transaction's markers; every other failure is retried with backoff
-// until it succeeds, so markers are eventually written.
+// until it succeeds, so markers are eventually written. It must be safe
+// for concurrent use: the markers of different transactions are written
+// at the same time, and it should give up when ctx ends (the partition
+// was unloaded).
 type MarkerWriter interface {
 	WriteMarkers(ctx context.Context, producerID int64, epoch int16, coordinatorEpoch int32, commit bool, partitions []TopicPartition) error
 }

@@ -102,26 +102,41 @@ func (v Value) AppendTo(dst []byte) []byte {
 			dst = be.AppendUint32(dst, math.MaxUint32) // -1: null
 		}
 	} else {
-		groups := groupByTopic(v.Partitions)
-		if flexible {
-			dst = binary.AppendUvarint(dst, uint64(len(groups))+1)
-		} else {
-			dst = be.AppendUint32(dst, uint32(len(groups)))
+		tps := v.Partitions
+		if !slices.IsSortedFunc(tps, compareTP) {
+			tps = slices.Clone(tps)
+			slices.SortFunc(tps, compareTP)
 		}
-		for _, g := range groups {
-			if flexible {
-				dst = appendCompactString(dst, g.topic)
-				dst = binary.AppendUvarint(dst, uint64(len(g.partitions))+1)
-			} else {
-				dst = appendString(dst, g.topic)
-				dst = be.AppendUint32(dst, uint32(len(g.partitions)))
+		topics := 0
+		for i := range tps {
+			if i == 0 || tps[i].Topic != tps[i-1].Topic {
+				topics++
 			}
-			for _, p := range g.partitions {
-				dst = be.AppendUint32(dst, uint32(p))
+		}
+		if flexible {
+			dst = binary.AppendUvarint(dst, uint64(topics)+1)
+		} else {
+			dst = be.AppendUint32(dst, uint32(topics))
+		}
+		for i := 0; i < len(tps); {
+			j := i + 1
+			for j < len(tps) && tps[j].Topic == tps[i].Topic {
+				j++
+			}
+			if flexible {
+				dst = appendCompactString(dst, tps[i].Topic)
+				dst = binary.AppendUvarint(dst, uint64(j-i)+1)
+			} else {
+				dst = appendString(dst, tps[i].Topic)
+				dst = be.AppendUint32(dst, uint32(j-i))
+			}
+			for _, tp := range tps[i:j] {
+				dst = be.AppendUint32(dst, uint32(tp.Partition))
 			}
 			if flexible {
 				dst = append(dst, 0) // no tagged fields
 			}
+			i = j
 		}
 	}
 	dst = be.AppendUint64(dst, uint64(v.LastUpdateTimestamp))
@@ -152,26 +167,6 @@ func (v Value) AppendTo(dst []byte) []byte {
 		}
 	}
 	return dst
-}
-
-type topicGroup struct {
-	topic      string
-	partitions []int32
-}
-
-// groupByTopic groups partitions by topic, topics and partitions sorted.
-func groupByTopic(tps []TopicPartition) []topicGroup {
-	s := slices.Clone(tps)
-	slices.SortFunc(s, compareTP)
-	var out []topicGroup
-	for _, tp := range s {
-		if len(out) == 0 || out[len(out)-1].topic != tp.Topic {
-			out = append(out, topicGroup{topic: tp.Topic})
-		}
-		g := &out[len(out)-1]
-		g.partitions = append(g.partitions, tp.Partition)
-	}
-	return out
 }
 
 func compareTP(a, b TopicPartition) int {

@@ -186,7 +186,7 @@ func (s *KeyValueStore[K, V]) ReadOnly() ReadOnlyKeyValueStore[K, V] { return ro
 
 type roKV[K, V any] struct{ s *KeyValueStore[K, V] }
 
-func (r roKV[K, V]) Get(k K) (V, bool, error)              { return r.s.Get(k) }
+func (r roKV[K, V]) Get(k K) (V, bool, error)               { return r.s.Get(k) }
 func (r roKV[K, V]) Range(from, to K) Iterator[K, V]        { return r.s.Range(from, to) }
 func (r roKV[K, V]) ReverseRange(from, to K) Iterator[K, V] { return r.s.ReverseRange(from, to) }
 func (r roKV[K, V]) All() Iterator[K, V]                    { return r.s.All() }
@@ -350,7 +350,9 @@ func (s *WindowStore[K, V]) BackwardFetchAll(timeFrom, timeTo int64) Iterator[Wi
 func (s *WindowStore[K, V]) All() Iterator[Windowed[K], V] { return s.decode(s.b.All()) }
 
 // BackwardAll is All in reverse.
-func (s *WindowStore[K, V]) BackwardAll() Iterator[Windowed[K], V] { return s.decode(s.b.BackwardAll()) }
+func (s *WindowStore[K, V]) BackwardAll() Iterator[Windowed[K], V] {
+	return s.decode(s.b.BackwardAll())
+}
 
 // Flush flushes the underlying store.
 func (s *WindowStore[K, V]) Flush() error { return s.b.Flush() }

@@ -24,8 +24,10 @@ var (
 	// ErrProducerFenced means a newer producer with the same
 	// transactional ID has a higher epoch.
 	ErrProducerFenced = errors.New("txn: producer fenced by a newer epoch")
-	// ErrInvalidProducerEpoch is a producer epoch that is not the
-	// current one where no fencing is implied.
+	// ErrInvalidProducerEpoch is INVALID_PRODUCER_EPOCH, what Kafka
+	// answered for a fenced producer before KIP-588. The coordinator
+	// itself always returns ErrProducerFenced; broker/server answers this
+	// instead to requests too old to know PRODUCER_FENCED.
 	ErrInvalidProducerEpoch = errors.New("txn: invalid producer epoch")
 	// ErrInvalidProducerIDMapping means the producer ID is not the one the
 	// transactional ID has, or the ID is unknown.

@@ -149,13 +149,16 @@ func TestDecimalString(t *testing.T) {
 		{NewDecimal(1234, 2), "12.34"},
 		{NewDecimal(-5, 3), "-0.005"},
 		{NewDecimal(7, 0), "7"},
-		{NewDecimal(7, -2), "700"},
+		{NewDecimal(7, -2), "7E+2"},
+		{NewDecimal(1, 8), "1E-8"},
+		{NewDecimal(-123, 9), "-1.23E-7"},
+		{NewDecimal(123, 8), "0.00000123"},
 	} {
 		if got := tc.d.String(); got != tc.want {
 			t.Errorf("%v.String() = %q, want %q", tc.d.Unscaled, got, tc.want)
 		}
 		p, err := ParseDecimal(tc.want)
-		if err != nil || p.Float64() != tc.d.Float64() {
+		if err != nil || !p.Equal(tc.d) {
 			t.Errorf("ParseDecimal(%q) = %v, %v", tc.want, p, err)
 		}
 	}

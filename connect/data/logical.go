@@ -2,8 +2,10 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,54 +37,98 @@ func NewDecimal(unscaled int64, scale int32) Decimal {
 	return Decimal{Unscaled: big.NewInt(unscaled), Scale: scale}
 }
 
-// ParseDecimal parses a plain decimal string such as "-12.340" keeping its
-// scale (3 here).
+// ParseDecimal parses a decimal string as Java's new BigDecimal(String)
+// does, keeping its scale: "-12.340" has scale 3, "1.23E-7" has scale 9,
+// "7E+2" has scale -2.
 func ParseDecimal(s string) (Decimal, error) {
-	digits, frac := s, ""
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			digits, frac = s[:i], s[i+1:]
-			break
-		}
-	}
-	u, ok := new(big.Int).SetString(digits+frac, 10)
-	if !ok || (len(digits) > 0 && (digits[len(digits)-1] == '+' || digits[len(digits)-1] == '-') && frac == "") {
+	bad := func() (Decimal, error) {
 		return Decimal{}, fmt.Errorf("%w: not a decimal: %q", ErrInvalidValue, s)
 	}
-	return Decimal{Unscaled: u, Scale: int32(len(frac))}, nil
+	mant, exp := s, int64(0)
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.ParseInt(s[i+1:], 10, 32)
+		if err != nil {
+			return bad()
+		}
+		mant, exp = s[:i], e
+	}
+	sign := ""
+	if mant != "" && (mant[0] == '+' || mant[0] == '-') {
+		sign, mant = mant[:1], mant[1:]
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return bad()
+	}
+	u, ok := new(big.Int).SetString(sign+digits, 10)
+	if !ok {
+		return bad()
+	}
+	scale := int64(len(frac)) - exp
+	if scale < math.MinInt32 || scale > math.MaxInt32 {
+		return bad()
+	}
+	return Decimal{Unscaled: u, Scale: int32(scale)}, nil
 }
 
-// String formats d in plain notation ("-12.340"), the form Kafka's Cast uses.
+// String formats d as Java's BigDecimal.toString: plain notation ("-12.340")
+// unless the scale is negative or the number very small, then scientific
+// ("1.2E+3", "1E-7").
 func (d Decimal) String() string {
-	u := d.Unscaled
-	if u == nil {
-		u = new(big.Int)
+	u := d.unscaled()
+	digits := new(big.Int).Abs(u).String()
+	adjusted := int64(len(digits)-1) - int64(d.Scale)
+	if d.Scale >= 0 && adjusted >= -6 {
+		return d.PlainString()
 	}
+	s := digits[:1]
+	if len(digits) > 1 {
+		s += "." + digits[1:]
+	}
+	s += "E"
+	if adjusted > 0 {
+		s += "+"
+	}
+	s += strconv.FormatInt(adjusted, 10)
+	if u.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// PlainString formats d without an exponent, as BigDecimal.toPlainString.
+func (d Decimal) PlainString() string {
+	u := d.unscaled()
 	if d.Scale <= 0 {
 		s := u.String()
 		if u.Sign() != 0 {
-			for range -d.Scale {
-				s += "0"
-			}
+			s += strings.Repeat("0", int(-d.Scale))
 		}
 		return s
 	}
-	neg := u.Sign() < 0
 	digits := new(big.Int).Abs(u).String()
-	for len(digits) <= int(d.Scale) {
-		digits = "0" + digits
+	if len(digits) <= int(d.Scale) {
+		digits = strings.Repeat("0", int(d.Scale)-len(digits)+1) + digits
 	}
 	p := len(digits) - int(d.Scale)
 	out := digits[:p] + "." + digits[p:]
-	if neg {
+	if u.Sign() < 0 {
 		out = "-" + out
 	}
 	return out
 }
 
+func (d Decimal) unscaled() *big.Int {
+	if d.Unscaled == nil {
+		return new(big.Int)
+	}
+	return d.Unscaled
+}
+
 // Float64 returns d as the nearest float64.
 func (d Decimal) Float64() float64 {
-	f, _ := strconv.ParseFloat(d.String(), 64)
+	f, _ := strconv.ParseFloat(d.PlainString(), 64)
 	return f
 }
 

@@ -1,12 +1,13 @@
 package streams
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
+	"log/slog"
+	"time"
 
+	"github.com/runnel/runnel/state"
 	"github.com/runnel/runnel/streams/serde"
 )
 
@@ -35,28 +36,53 @@ type StoreBuilder interface {
 	Name() string
 	// Logged reports whether writes go to the store's changelog topic.
 	Logged() bool
-	newStore() storeImpl
+	// open opens the task's instance of the store.
+	open(env storeEnv) (storeImpl, error)
 }
 
-// storeImpl is a store the engine can initialize.
+// storeImpl is a store instance the engine can restore.
 type storeImpl interface {
 	StateStore
-	init(sc *storeContext)
+	state.Restorer
 }
 
-// storeContext connects a store instance to its task, for changelogging.
-type storeContext struct {
+// storeEnv is what a store needs from its task: where to live, where its
+// changelog goes, and the current record's timestamp.
+type storeEnv struct {
+	// dir is state.dir/<application.id>/<task>/<store>, or "" to keep
+	// persistent stores in memory.
+	dir       string
 	task      *Task
 	changelog string // "" when logging is off
 }
 
-// log writes one change to the changelog topic, on the task's partition,
-// stamped with the current record's timestamp.
-func (sc *storeContext) log(key, value []byte, ts int64) {
-	if sc == nil || sc.changelog == "" || sc.task == nil {
-		return
+// inMemory reports whether the store must live in memory.
+func (e storeEnv) inMemory(o storeOptions) bool { return !o.persistent || e.dir == "" }
+
+// now returns the timestamp of the record being processed.
+func (e storeEnv) now() int64 {
+	if e.task == nil {
+		return -1
 	}
-	sc.task.send(OutputRecord{Topic: sc.changelog, Key: key, Value: value, Timestamp: ts, Partition: sc.task.id.Partition})
+	return e.task.rc.timestamp
+}
+
+// sink returns the changelog sink of the store, or nil when it is not
+// logged. With timestamped values (ts‖value, Kafka's timestamped store
+// format) the changelog carries the plain value stamped with ts, as Kafka's
+// timestamped changelogging stores write it.
+func (e storeEnv) sink(timestamped bool) state.ChangelogSink {
+	if e.changelog == "" || e.task == nil {
+		return nil
+	}
+	return state.SinkFunc(func(rec state.ChangelogRecord) error {
+		v, ts := rec.Value, rec.Timestamp
+		if timestamped && len(v) >= 8 {
+			ts, v = int64(binary.BigEndian.Uint64(v)), v[8:]
+		}
+		e.task.send(OutputRecord{Topic: e.changelog, Key: rec.Key, Value: v, Timestamp: ts, Partition: e.task.id.Partition})
+		return nil
+	})
 }
 
 // StoreOption configures a store builder or a Materialized store.
@@ -67,8 +93,7 @@ type storeOptions struct {
 	logConfig  map[string]string
 	caching    bool
 	persistent bool
-	retention  int64 // ms; window and session stores
-	dupes      bool
+	retention  int64 // ms; window and session stores, 0 = default
 }
 
 // WithLogging turns changelogging on or off (on by default) and sets extra
@@ -77,18 +102,27 @@ func WithLogging(enabled bool, topicConfig map[string]string) StoreOption {
 	return func(o *storeOptions) { o.loggingOff = !enabled; o.logConfig = topicConfig }
 }
 
-// WithCaching turns the record cache on or off (off by default).
+// WithCaching turns the record cache on or off. Runnel accepts the flag
+// for compatibility; stores are not cached yet, so every update is
+// forwarded (as Kafka does with caching off).
 func WithCaching(enabled bool) StoreOption { return func(o *storeOptions) { o.caching = enabled } }
 
-// Persistent asks for a store on disk (under state.dir) rather than in
-// memory.
+// Persistent keeps the store on disk (goleveldb under
+// state.dir/<application.id>/<task>/<store>); this is the default, as in
+// Kafka. Without a state directory the store lives in memory.
 func Persistent() StoreOption { return func(o *storeOptions) { o.persistent = true } }
 
-// InMemory asks for a store in memory (the default here).
+// InMemory keeps the store in memory.
 func InMemory() StoreOption { return func(o *storeOptions) { o.persistent = false } }
 
+// WithRetention sets how long a windowed aggregation's store keeps windows
+// (Materialized.withRetention); Kafka uses max(retention, size+grace).
+func WithRetention(d time.Duration) StoreOption {
+	return func(o *storeOptions) { o.retention = d.Milliseconds() }
+}
+
 func applyStoreOptions(opts []StoreOption) storeOptions {
-	var o storeOptions
+	o := storeOptions{persistent: true}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -162,14 +196,7 @@ func GetKeyValueStore[K, V any](g StoreGetter, name string) (KeyValueStore[K, V]
 	return kvView[K, V]{s}, nil
 }
 
-// valueAndTS is a stored value with the timestamp of the record that wrote
-// it, as Kafka's timestamped stores keep.
-type valueAndTS struct {
-	value []byte
-	ts    int64
-}
-
-// kvBuilder builds in-memory key-value stores.
+// kvBuilder builds key-value stores.
 type kvBuilder struct {
 	name   string
 	ks, vs erasedSerde
@@ -177,43 +204,68 @@ type kvBuilder struct {
 }
 
 // KeyValueStoreBuilder describes a key-value store with the given serdes.
+// Options: Persistent (default), InMemory, WithLogging, WithCaching.
 func KeyValueStoreBuilder[K, V any](name string, keySerde Serde[K], valueSerde Serde[V], opts ...StoreOption) StoreBuilder {
 	return &kvBuilder{name: name, ks: erase1(keySerde), vs: erase1(valueSerde), opts: applyStoreOptions(opts)}
 }
 
 func (b *kvBuilder) Name() string { return b.name }
 func (b *kvBuilder) Logged() bool { return !b.opts.loggingOff }
-func (b *kvBuilder) newStore() storeImpl {
-	return &rawKV{name: b.name, ks: b.ks, vs: b.vs, data: map[string]valueAndTS{}}
+func (b *kvBuilder) open(env storeEnv) (storeImpl, error) {
+	db, err := state.OpenKeyValue(state.KeyValueConfig{Name: b.name, Dir: env.dir, InMemory: env.inMemory(b.opts), Logger: loggerOf(env)})
+	if err != nil {
+		return nil, err
+	}
+	s := &rawKV{name: b.name, ks: b.ks, vs: b.vs, env: env, db: db, b: db}
+	if sink := env.sink(true); sink != nil {
+		s.b = state.NewLoggedKeyValue(db, sink, env.now)
+	}
+	return s, nil
 }
 
-// rawKV is the in-memory key-value store: serialized keys, serialized
-// values with their timestamps, behind type-erased serdes.
+func loggerOf(env storeEnv) *slog.Logger {
+	if env.task != nil {
+		return env.task.log
+	}
+	return nil
+}
+
+// rawKV is a key-value store behind type-erased serdes. Values are stored
+// in Kafka's timestamped format: the timestamp of the record that wrote
+// them (int64 big-endian) followed by the value bytes.
 type rawKV struct {
 	name   string
 	ks, vs erasedSerde
-	data   map[string]valueAndTS
-	sc     *storeContext
+	env    storeEnv
+	db     *state.KeyValueDB
+	b      state.KeyValueBytes // db, or db wrapped with changelogging
 }
 
-func (s *rawKV) init(sc *storeContext) { s.sc = sc }
-func (s *rawKV) Name() string          { return s.name }
-func (s *rawKV) Flush() error          { return nil }
-func (s *rawKV) Close() error          { return nil }
+func (s *rawKV) Name() string { return s.name }
+func (s *rawKV) Flush() error { return s.b.Flush() }
+func (s *rawKV) Close() error { return s.b.Close() }
+
+// Restore applies changelog records (plain values) to the store.
+func (s *rawKV) Restore(records []state.ChangelogRecord) error {
+	recs := make([]state.ChangelogRecord, len(records))
+	for i, r := range records {
+		recs[i] = r
+		if r.Value != nil {
+			recs[i].Value = be64(nil, r.Timestamp)
+			recs[i].Value = append(recs[i].Value, r.Value...)
+		}
+	}
+	return s.db.Restore(recs)
+}
 
 func (s *rawKV) topic() string {
-	if s.sc != nil && s.sc.changelog != "" {
-		return s.sc.changelog
+	if s.env.changelog != "" {
+		return s.env.changelog
 	}
 	return s.name
 }
 
-func (s *rawKV) nowTS() int64 {
-	if s.sc != nil && s.sc.task != nil {
-		return s.sc.task.rc.timestamp
-	}
-	return 0
-}
+func (s *rawKV) nowTS() int64 { return s.env.now() }
 
 func (s *rawKV) keyBytes(k any) ([]byte, error) {
 	kb, err := s.ks.ser(s.topic(), k)
@@ -223,65 +275,70 @@ func (s *rawKV) keyBytes(k any) ([]byte, error) {
 	return kb, nil
 }
 
+// decode splits a stored value into value and timestamp.
+func (s *rawKV) decode(b []byte) (any, int64, error) {
+	if len(b) < 8 {
+		return nil, 0, fmt.Errorf("%w %q: stored value of %d bytes has no timestamp", ErrStore, s.name, len(b))
+	}
+	v, err := s.vs.deser(s.topic(), b[8:])
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, s.name, err)
+	}
+	return v, int64(binary.BigEndian.Uint64(b)), nil
+}
+
 // get returns the value of k (nil when absent) and its timestamp.
 func (s *rawKV) get(k any) (any, int64, bool, error) {
 	kb, err := s.keyBytes(k)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	e, ok := s.data[string(kb)]
-	if !ok {
-		return nil, 0, false, nil
+	b, err := s.b.Get(kb)
+	if err != nil || b == nil {
+		return nil, 0, false, err
 	}
-	v, err := s.vs.deser(s.topic(), e.value)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, s.name, err)
-	}
-	return v, e.ts, true, nil
+	v, ts, err := s.decode(b)
+	return v, ts, err == nil, err
 }
 
-// put stores v with timestamp ts, or deletes k when v is null, and logs
-// the change.
+// put stores v with timestamp ts, or deletes k when v is null; the
+// changelog wrapper logs the change.
 func (s *rawKV) put(k, v any, ts int64) error {
 	kb, err := s.keyBytes(k)
 	if err != nil {
 		return err
 	}
 	if isNull(v) {
-		delete(s.data, string(kb))
-		s.sc.log(kb, nil, ts)
-		return nil
+		_, err := s.b.Delete(kb)
+		return err
 	}
 	vb, err := s.vs.ser(s.topic(), v)
 	if err != nil {
 		return fmt.Errorf("%w %q: serialize value: %w", ErrStore, s.name, err)
 	}
-	s.data[string(kb)] = valueAndTS{value: vb, ts: ts}
-	s.sc.log(kb, vb, ts)
-	return nil
+	return s.b.Put(kb, append(be64(make([]byte, 0, 8+len(vb)), ts), vb...))
 }
 
 func (s *rawKV) scan(from, to []byte) ([]KeyValue[any, any], error) {
-	keys := make([]string, 0, len(s.data))
-	for k := range s.data {
-		if from != nil && bytes.Compare([]byte(k), from) < 0 {
-			continue
-		}
-		if to != nil && bytes.Compare([]byte(k), to) > 0 {
-			continue
-		}
-		keys = append(keys, k)
+	var it state.Iterator[[]byte, []byte]
+	if from == nil && to == nil {
+		it = s.b.All()
+	} else {
+		it = s.b.Range(from, to)
 	}
-	slices.Sort(keys)
-	out := make([]KeyValue[any, any], 0, len(keys))
-	for _, k := range keys {
-		key, err := s.ks.deser(s.topic(), []byte(k))
+	raw, err := state.Collect(it)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KeyValue[any, any], 0, len(raw))
+	for _, kv := range raw {
+		key, err := s.ks.deser(s.topic(), kv.Key)
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: deserialize key: %w", ErrStore, s.name, err)
 		}
-		v, err := s.vs.deser(s.topic(), s.data[k].value)
+		v, _, err := s.decode(kv.Value)
 		if err != nil {
-			return nil, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, s.name, err)
+			return nil, err
 		}
 		out = append(out, KeyValue[any, any]{Key: key, Value: v})
 	}
@@ -341,7 +398,10 @@ func (v kvView[K, V]) scan(from, to []byte) ([]KeyValue[K, V], error) {
 	return out, err
 }
 
-func (v kvView[K, V]) ApproximateNumEntries() int64 { return int64(len(v.s.data)) }
+func (v kvView[K, V]) ApproximateNumEntries() int64 {
+	n, _ := v.s.b.ApproximateNumEntries()
+	return n
+}
 
 // be64 appends v big-endian.
 func be64(b []byte, v int64) []byte { return binary.BigEndian.AppendUint64(b, uint64(v)) }

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/runnel/runnel/state"
 )
 
 // ErrUnknownTopic is returned (wrapped) when a task is given a record of a
@@ -59,6 +62,10 @@ type TaskConfig struct {
 	TimestampExtractor TimestampExtractor
 	// Clock returns the wall clock in ms; nil uses time.Now.
 	Clock func() int64
+	// StateDir is the root of persistent stores, which live under
+	// <StateDir>/<application.id>/<task id>/<store>; empty keeps every
+	// store in memory. // state.dir
+	StateDir string
 	// Global holds the global stores processors may read; may be nil.
 	Global *Task
 	// Logger receives debug and warning logs; nil discards.
@@ -213,12 +220,22 @@ func (t *Topology) newTask(cfg TaskConfig, subs []*subtopology, global bool) (*T
 				if _, ok := task.stores[s]; ok {
 					continue
 				}
-				st := t.stores[s].newStore()
-				sc := &storeContext{task: task}
+				env := storeEnv{task: task}
 				if t.stores[s].Logged() && !global {
-					sc.changelog = ChangelogTopic(cfg.ApplicationID, s)
+					env.changelog = ChangelogTopic(cfg.ApplicationID, s)
 				}
-				st.init(sc)
+				if cfg.StateDir != "" {
+					dir := task.id.String()
+					if global {
+						dir = "global"
+					}
+					env.dir = filepath.Join(cfg.StateDir, cfg.ApplicationID, dir, s)
+				}
+				st, err := t.stores[s].open(env)
+				if err != nil {
+					_ = task.Close()
+					return nil, fmt.Errorf("streams: task %s: open store %q: %w", cfg.ID, s, err)
+				}
 				task.stores[s] = st
 				task.storeOrder = append(task.storeOrder, s)
 			}
@@ -274,6 +291,20 @@ func (t *Task) Topics() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Restore applies changelog records to the named store without logging
+// them again: the runtime calls it with the store's changelog from the
+// checkpointed offset to the end before the task processes input.
+func (t *Task) Restore(store string, records []state.ChangelogRecord) error {
+	st, ok := t.stores[store]
+	if !ok {
+		return fmt.Errorf("%w %q is not in task %s", ErrStore, store, t.id)
+	}
+	return st.Restore(records)
+}
+
+// Stores returns the names of the task's stores in opening order.
+func (t *Task) Stores() []string { return slices.Clone(t.storeOrder) }
 
 // CommitRequested reports whether a processor called Commit since the last
 // commit.

@@ -1,17 +1,16 @@
 package streams
 
 import (
-	"bytes"
-	"cmp"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
+
+	"github.com/runnel/runnel/state"
 )
 
 // WindowStore is a typed store of values per key and window start, as
-// Kafka's WindowStore. Entries older than the retention period (measured
-// from the largest window start written) disappear.
+// Kafka's WindowStore. Windows older than the retention period (measured
+// from the largest window start written) disappear, a segment at a time.
 type WindowStore[K, V any] interface {
 	StateStore
 	// Put stores v for k in the window starting at windowStart; a null v
@@ -22,8 +21,7 @@ type WindowStore[K, V any] interface {
 	// FetchRange returns k's values with from <= window start <= to, in
 	// window-start order, keyed by window start.
 	FetchRange(k K, from, to int64) ([]KeyValue[int64, V], error)
-	// FetchAll returns every entry with from <= window start <= to, by
-	// window start then key bytes.
+	// FetchAll returns every entry with from <= window start <= to.
 	FetchAll(from, to int64) ([]KeyValue[Windowed[K], V], error)
 	// All returns every live entry.
 	All() ([]KeyValue[Windowed[K], V], error)
@@ -55,27 +53,35 @@ type winBuilder struct {
 
 // WindowStoreBuilder describes a window store keeping windows of
 // windowSize for retention; retainDuplicates keeps every value put for the
-// same key and window (stream-stream joins need that).
+// same key and window (stream-stream joins need that). Options:
+// Persistent (default), InMemory, WithLogging.
 func WindowStoreBuilder[K, V any](name string, retention, windowSize time.Duration, retainDuplicates bool, keySerde Serde[K], valueSerde Serde[V], opts ...StoreOption) StoreBuilder {
 	return &winBuilder{name: name, retention: retention.Milliseconds(), size: windowSize.Milliseconds(), dupes: retainDuplicates, ks: erase1(keySerde), vs: erase1(valueSerde), opts: applyStoreOptions(opts)}
 }
 
 func (b *winBuilder) Name() string { return b.name }
 func (b *winBuilder) Logged() bool { return !b.opts.loggingOff }
-func (b *winBuilder) newStore() storeImpl {
-	return &rawWin{winBuilder: b, data: map[winKey]valueAndTS{}, observed: minTime}
+func (b *winBuilder) open(env storeEnv) (storeImpl, error) {
+	size := max(b.size, 1)
+	db, err := state.OpenWindow(state.WindowConfig{
+		Name: b.name, Dir: env.dir, InMemory: env.inMemory(b.opts), Logger: loggerOf(env),
+		Retention:  time.Duration(max(b.retention, size)) * time.Millisecond,
+		WindowSize: time.Duration(size) * time.Millisecond, RetainDuplicates: b.dupes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &rawWin{winBuilder: b, env: env, db: db, b: db}
+	if sink := env.sink(true); sink != nil {
+		s.b = state.NewLoggedWindow(db, sink, env.now)
+	}
+	return s, nil
 }
 
 const (
 	minTime = -1 << 63
 	maxTime = 1<<63 - 1
 )
-
-type winKey struct {
-	key   string
-	start int64
-	seq   int32
-}
 
 // winEntry is one window store entry, type-erased.
 type winEntry struct {
@@ -85,116 +91,103 @@ type winEntry struct {
 	ts    int64
 }
 
-// rawWin is the in-memory window store.
+// rawWin is a window store behind type-erased serdes, with timestamped
+// values (ts‖value).
 type rawWin struct {
 	*winBuilder
-	data     map[winKey]valueAndTS
-	observed int64
-	seq      int32
-	sc       *storeContext
+	env storeEnv
+	db  *state.WindowDB
+	b   state.WindowBytes
 }
 
-func (s *rawWin) init(sc *storeContext) { s.sc = sc }
-func (s *rawWin) Name() string          { return s.name }
-func (s *rawWin) Flush() error          { return nil }
-func (s *rawWin) Close() error          { return nil }
+func (s *rawWin) Name() string { return s.name }
+func (s *rawWin) Flush() error { return s.b.Flush() }
+func (s *rawWin) Close() error { return s.b.Close() }
+
+// Restore applies changelog records (plain values) to the store.
+func (s *rawWin) Restore(records []state.ChangelogRecord) error {
+	recs := make([]state.ChangelogRecord, len(records))
+	for i, r := range records {
+		recs[i] = r
+		if r.Value != nil {
+			recs[i].Value = append(be64(nil, r.Timestamp), r.Value...)
+		}
+	}
+	return s.db.Restore(recs)
+}
 
 func (s *rawWin) topic() string {
-	if s.sc != nil && s.sc.changelog != "" {
-		return s.sc.changelog
+	if s.env.changelog != "" {
+		return s.env.changelog
 	}
 	return s.name
 }
 
-// minLive is the earliest window start still retained, as Kafka's
-// in-memory window store computes it.
-func (s *rawWin) minLive() int64 {
-	if s.observed == minTime {
-		return minTime
-	}
-	return s.observed - s.retention + 1
-}
-
-func (s *rawWin) put(k, v any, windowStart int64) error {
+// put stores v for k in the window at windowStart with timestamp ts.
+func (s *rawWin) put(k, v any, windowStart, ts int64) error {
 	kb, err := s.ks.ser(s.topic(), k)
 	if err != nil {
 		return fmt.Errorf("%w %q: serialize key: %w", ErrStore, s.name, err)
 	}
-	s.observed = max(s.observed, windowStart)
-	min := s.minLive()
-	for k := range s.data {
-		if k.start < min {
-			delete(s.data, k)
-		}
-	}
-	if windowStart < min {
-		return nil // expired: Kafka skips the write
-	}
-	wk := winKey{key: string(kb), start: windowStart}
-	if s.dupes {
-		if isNull(v) {
-			return nil // Kafka ignores null puts with duplicates retained
-		}
-		s.seq++
-		wk.seq = s.seq
-	}
-	ts := windowStart
-	if s.sc != nil && s.sc.task != nil {
-		ts = s.sc.task.rc.timestamp
-	}
-	logKey := binary.BigEndian.AppendUint32(be64(slices.Clone(kb), windowStart), uint32(wk.seq))
 	if isNull(v) {
-		delete(s.data, wk)
-		s.sc.log(logKey, nil, ts)
-		return nil
+		return s.b.Put(kb, nil, windowStart)
 	}
 	vb, err := s.vs.ser(s.topic(), v)
 	if err != nil {
 		return fmt.Errorf("%w %q: serialize value: %w", ErrStore, s.name, err)
 	}
-	s.data[wk] = valueAndTS{value: vb, ts: ts}
-	s.sc.log(logKey, vb, ts)
-	return nil
+	return s.b.Put(kb, append(be64(make([]byte, 0, 8+len(vb)), ts), vb...), windowStart)
 }
 
-// fetch returns entries matching key (all keys when kb is nil) with
-// from <= start <= to, by start, key bytes, insertion.
-func (s *rawWin) fetch(k any, all bool, from, to int64) ([]winEntry, error) {
-	var kb []byte
-	if !all {
-		var err error
-		if kb, err = s.ks.ser(s.topic(), k); err != nil {
-			return nil, fmt.Errorf("%w %q: serialize key: %w", ErrStore, s.name, err)
-		}
+func (s *rawWin) decode(b []byte) (any, int64, error) {
+	if len(b) < 8 {
+		return nil, 0, fmt.Errorf("%w %q: stored value of %d bytes has no timestamp", ErrStore, s.name, len(b))
 	}
-	from = max(from, s.minLive())
-	var keys []winKey
-	for wk := range s.data {
-		if (all || wk.key == string(kb)) && wk.start >= from && wk.start <= to {
-			keys = append(keys, wk)
-		}
+	v, err := s.vs.deser(s.topic(), b[8:])
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, s.name, err)
 	}
-	slices.SortFunc(keys, func(a, b winKey) int {
-		if c := cmp.Compare(a.start, b.start); c != 0 {
-			return c
+	return v, int64(binary.BigEndian.Uint64(b)), nil
+}
+
+// fetch returns k's entries with from <= start <= to, by start.
+func (s *rawWin) fetch(k any, from, to int64) ([]winEntry, error) {
+	kb, err := s.ks.ser(s.topic(), k)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: serialize key: %w", ErrStore, s.name, err)
+	}
+	raw, err := state.Collect(s.b.Fetch(kb, from, to))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]winEntry, 0, len(raw))
+	for _, e := range raw {
+		v, ts, err := s.decode(e.Value)
+		if err != nil {
+			return nil, err
 		}
-		if c := bytes.Compare([]byte(a.key), []byte(b.key)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	out := make([]winEntry, 0, len(keys))
-	for _, wk := range keys {
-		key, err := s.ks.deser(s.topic(), []byte(wk.key))
+		out = append(out, winEntry{key: k, start: e.Key, value: v, ts: ts})
+	}
+	return out, nil
+}
+
+// fetchAll returns every entry with from <= start <= to.
+func (s *rawWin) fetchAll(from, to int64) ([]winEntry, error) {
+	raw, err := state.Collect(s.b.FetchAll(from, to))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]winEntry, 0, len(raw))
+	for _, e := range raw {
+		k, err := s.ks.deser(s.topic(), e.Key.Key)
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: deserialize key: %w", ErrStore, s.name, err)
 		}
-		e := s.data[wk]
-		v, err := s.vs.deser(s.topic(), e.value)
+		v, ts, err := s.decode(e.Value)
 		if err != nil {
-			return nil, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, s.name, err)
+			return nil, err
 		}
-		out = append(out, winEntry{key: key, start: wk.start, value: v, ts: e.ts})
+		out = append(out, winEntry{key: k, start: e.Key.Window.Start, value: v, ts: ts})
 	}
 	return out, nil
 }
@@ -209,13 +202,15 @@ func (s *rawWin) end(start int64) int64 {
 // winView is the typed face of a rawWin.
 type winView[K, V any] struct{ s *rawWin }
 
-func (v winView[K, V]) Name() string                      { return v.s.name }
-func (v winView[K, V]) Flush() error                      { return v.s.Flush() }
-func (v winView[K, V]) Close() error                      { return v.s.Close() }
-func (v winView[K, V]) Put(k K, val V, start int64) error { return v.s.put(k, val, start) }
+func (v winView[K, V]) Name() string { return v.s.name }
+func (v winView[K, V]) Flush() error { return v.s.Flush() }
+func (v winView[K, V]) Close() error { return v.s.Close() }
+func (v winView[K, V]) Put(k K, val V, start int64) error {
+	return v.s.put(k, val, start, v.s.env.now())
+}
 
 func (v winView[K, V]) Fetch(k K, start int64) (V, bool, error) {
-	es, err := v.s.fetch(k, false, start, start)
+	es, err := v.s.fetch(k, start, start)
 	if err != nil || len(es) == 0 {
 		var zero V
 		return zero, false, err
@@ -224,7 +219,7 @@ func (v winView[K, V]) Fetch(k K, start int64) (V, bool, error) {
 }
 
 func (v winView[K, V]) FetchRange(k K, from, to int64) ([]KeyValue[int64, V], error) {
-	es, err := v.s.fetch(k, false, from, to)
+	es, err := v.s.fetch(k, from, to)
 	out := make([]KeyValue[int64, V], 0, len(es))
 	for _, e := range es {
 		out = append(out, KeyValue[int64, V]{Key: e.start, Value: as[V](e.value)})
@@ -233,7 +228,7 @@ func (v winView[K, V]) FetchRange(k K, from, to int64) ([]KeyValue[int64, V], er
 }
 
 func (v winView[K, V]) FetchAll(from, to int64) ([]KeyValue[Windowed[K], V], error) {
-	es, err := v.s.fetch(nil, true, from, to)
+	es, err := v.s.fetchAll(from, to)
 	out := make([]KeyValue[Windowed[K], V], 0, len(es))
 	for _, e := range es {
 		w := Windowed[K]{Key: as[K](e.key), Window: Window{Start: e.start, End: v.s.end(e.start)}}
@@ -260,8 +255,6 @@ type SessionStore[K, V any] interface {
 	FindSessions(k K, earliestSessionEnd, latestSessionStart int64) ([]KeyValue[Windowed[K], V], error)
 	// Fetch returns all of k's sessions.
 	Fetch(k K) ([]KeyValue[Windowed[K], V], error)
-	// All returns every live session, by end time, key bytes, start time.
-	All() ([]KeyValue[Windowed[K], V], error)
 }
 
 // GetSessionStore returns the named session store as a typed view.
@@ -287,21 +280,27 @@ type sessBuilder struct {
 }
 
 // SessionStoreBuilder describes a session store keeping sessions for
-// retention after they end.
+// retention after they end. Options: Persistent (default), InMemory,
+// WithLogging.
 func SessionStoreBuilder[K, V any](name string, retention time.Duration, keySerde Serde[K], valueSerde Serde[V], opts ...StoreOption) StoreBuilder {
 	return &sessBuilder{name: name, retention: retention.Milliseconds(), ks: erase1(keySerde), vs: erase1(valueSerde), opts: applyStoreOptions(opts)}
 }
 
 func (b *sessBuilder) Name() string { return b.name }
 func (b *sessBuilder) Logged() bool { return !b.opts.loggingOff }
-func (b *sessBuilder) newStore() storeImpl {
-	return &rawSess{sessBuilder: b, data: map[sessKey]valueAndTS{}, observed: minTime}
-}
-
-type sessKey struct {
-	key   string
-	start int64
-	end   int64
+func (b *sessBuilder) open(env storeEnv) (storeImpl, error) {
+	db, err := state.OpenSession(state.SessionConfig{
+		Name: b.name, Dir: env.dir, InMemory: env.inMemory(b.opts), Logger: loggerOf(env),
+		Retention: time.Duration(max(b.retention, 1)) * time.Millisecond,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &rawSess{sessBuilder: b, env: env, db: db, b: db}
+	if sink := env.sink(false); sink != nil {
+		s.b = state.NewLoggedSession(db, sink, env.now)
+	}
+	return s, nil
 }
 
 // sessEntry is one session, type-erased.
@@ -311,31 +310,27 @@ type sessEntry struct {
 	value      any
 }
 
-// rawSess is the in-memory session store.
+// rawSess is a session store behind type-erased serdes. Session values
+// carry no timestamp: a session aggregate's timestamp is its end.
 type rawSess struct {
 	*sessBuilder
-	data     map[sessKey]valueAndTS
-	observed int64
-	sc       *storeContext
+	env storeEnv
+	db  *state.SessionDB
+	b   state.SessionBytes
 }
 
-func (s *rawSess) init(sc *storeContext) { s.sc = sc }
-func (s *rawSess) Name() string          { return s.name }
-func (s *rawSess) Flush() error          { return nil }
-func (s *rawSess) Close() error          { return nil }
+func (s *rawSess) Name() string { return s.name }
+func (s *rawSess) Flush() error { return s.b.Flush() }
+func (s *rawSess) Close() error { return s.b.Close() }
+
+// Restore applies changelog records to the store.
+func (s *rawSess) Restore(records []state.ChangelogRecord) error { return s.db.Restore(records) }
 
 func (s *rawSess) topic() string {
-	if s.sc != nil && s.sc.changelog != "" {
-		return s.sc.changelog
+	if s.env.changelog != "" {
+		return s.env.changelog
 	}
 	return s.name
-}
-
-func (s *rawSess) minLive() int64 {
-	if s.observed == minTime {
-		return minTime
-	}
-	return s.observed - s.retention + 1
 }
 
 func (s *rawSess) keyBytes(k any) ([]byte, error) {
@@ -346,13 +341,6 @@ func (s *rawSess) keyBytes(k any) ([]byte, error) {
 	return kb, nil
 }
 
-func (s *rawSess) nowTS(def int64) int64 {
-	if s.sc != nil && s.sc.task != nil {
-		return s.sc.task.rc.timestamp
-	}
-	return def
-}
-
 // put stores a session's aggregate, or removes the session when v is
 // null.
 func (s *rawSess) put(k any, w Window, v any) error {
@@ -360,62 +348,32 @@ func (s *rawSess) put(k any, w Window, v any) error {
 	if err != nil {
 		return err
 	}
-	logKey := be64(be64(slices.Clone(kb), w.End), w.Start)
-	sk := sessKey{key: string(kb), start: w.Start, end: w.End}
 	if isNull(v) {
-		delete(s.data, sk)
-		s.sc.log(logKey, nil, s.nowTS(w.End))
-		return nil
-	}
-	s.observed = max(s.observed, w.End)
-	min := s.minLive()
-	for k := range s.data {
-		if k.end < min {
-			delete(s.data, k)
-		}
-	}
-	if w.End < min {
-		return nil
+		return s.b.Put(kb, w, nil)
 	}
 	vb, err := s.vs.ser(s.topic(), v)
 	if err != nil {
 		return fmt.Errorf("%w %q: serialize value: %w", ErrStore, s.name, err)
 	}
-	ts := s.nowTS(w.End)
-	s.data[sk] = valueAndTS{value: vb, ts: ts}
-	s.sc.log(logKey, vb, ts)
-	return nil
+	return s.b.Put(kb, w, vb)
 }
 
-// find returns the live sessions match accepts, by end, key bytes, start.
-func (s *rawSess) find(match func(sessKey) bool) ([]sessEntry, error) {
-	min := s.minLive()
-	var keys []sessKey
-	for sk := range s.data {
-		if sk.end >= min && match(sk) {
-			keys = append(keys, sk)
-		}
+func (s *rawSess) decodeAll(it state.Iterator[Windowed[[]byte], []byte]) ([]sessEntry, error) {
+	raw, err := state.Collect(it)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(keys, func(a, b sessKey) int {
-		if c := cmp.Compare(a.end, b.end); c != 0 {
-			return c
-		}
-		if c := bytes.Compare([]byte(a.key), []byte(b.key)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.start, b.start)
-	})
-	out := make([]sessEntry, 0, len(keys))
-	for _, sk := range keys {
-		k, err := s.ks.deser(s.topic(), []byte(sk.key))
+	out := make([]sessEntry, 0, len(raw))
+	for _, e := range raw {
+		k, err := s.ks.deser(s.topic(), e.Key.Key)
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: deserialize key: %w", ErrStore, s.name, err)
 		}
-		v, err := s.vs.deser(s.topic(), s.data[sk].value)
+		v, err := s.vs.deser(s.topic(), e.Value)
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, s.name, err)
 		}
-		out = append(out, sessEntry{key: k, start: sk.start, end: sk.end, value: v})
+		out = append(out, sessEntry{key: k, start: e.Key.Window.Start, end: e.Key.Window.End, value: v})
 	}
 	return out, nil
 }
@@ -426,9 +384,7 @@ func (s *rawSess) findSessions(k any, earliestEnd, latestStart int64) ([]sessEnt
 	if err != nil {
 		return nil, err
 	}
-	return s.find(func(sk sessKey) bool {
-		return sk.key == string(kb) && sk.end >= earliestEnd && sk.start <= latestStart
-	})
+	return s.decodeAll(s.b.FindSessions(kb, earliestEnd, latestStart))
 }
 
 // sessView is the typed face of a rawSess.
@@ -441,14 +397,17 @@ func (v sessView[K, V]) Put(w Windowed[K], val V) error { return v.s.put(w.Key, 
 func (v sessView[K, V]) Remove(w Windowed[K]) error     { return v.s.put(w.Key, w.Window, nil) }
 
 func (v sessView[K, V]) FetchSession(k K, start, end int64) (V, bool, error) {
-	es, err := v.s.findSessions(k, end, start)
-	for _, e := range es {
-		if e.start == start && e.end == end {
-			return as[V](e.value), true, nil
-		}
-	}
+	kb, err := v.s.keyBytes(k)
 	var zero V
-	return zero, false, err
+	if err != nil {
+		return zero, false, err
+	}
+	b, err := v.s.b.FetchSession(kb, start, end)
+	if err != nil || b == nil {
+		return zero, false, err
+	}
+	x, err := v.s.vs.deser(v.s.topic(), b)
+	return as[V](x), err == nil, err
 }
 
 func (v sessView[K, V]) FindSessions(k K, earliestEnd, latestStart int64) ([]KeyValue[Windowed[K], V], error) {
@@ -457,11 +416,11 @@ func (v sessView[K, V]) FindSessions(k K, earliestEnd, latestStart int64) ([]Key
 }
 
 func (v sessView[K, V]) Fetch(k K) ([]KeyValue[Windowed[K], V], error) {
-	return v.FindSessions(k, minTime, maxTime)
-}
-
-func (v sessView[K, V]) All() ([]KeyValue[Windowed[K], V], error) {
-	es, err := v.s.find(func(sessKey) bool { return true })
+	kb, err := v.s.keyBytes(k)
+	if err != nil {
+		return nil, err
+	}
+	es, err := v.s.decodeAll(v.s.b.Fetch(kb))
 	return sessKVs[K, V](es), err
 }
 

@@ -3,7 +3,9 @@
 // timestamps into input topics, advance a simulated wall clock, read what
 // the topology wrote to output topics, and inspect state stores.
 //
-// The driver runs one task per sub-topology, all on partition 0. After each
+// The driver runs one task per sub-topology, all on partition 0. Persistent
+// stores live under the state.dir property, or a temporary directory the
+// driver removes on Close. After each
 // input record it processes the records the topology wrote to topics it
 // also reads (repartition topics loop back in memory), fires the stream-time
 // punctuators that are due, and commits every task, which flushes stores
@@ -15,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"time"
 
@@ -77,6 +80,8 @@ type Driver struct {
 	offsets   map[string]int64
 	collector collector
 	closed    bool
+	stateDir  string
+	tempDir   string
 }
 
 type collector struct{ d *Driver }
@@ -115,6 +120,9 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 		if !knownProps[k] {
 			return nil, fmt.Errorf("%w: unknown property %q", ErrConfig, k)
 		}
+		if k == "state.dir" {
+			d.stateDir = v
+		}
 		if k == "application.id" {
 			if v == "" {
 				return nil, fmt.Errorf("%w: application.id is empty", ErrConfig)
@@ -126,10 +134,18 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 		o(d)
 	}
 	d.collector = collector{d}
+	if d.stateDir == "" {
+		dir, err := os.MkdirTemp("", "streamstest-")
+		if err != nil {
+			return nil, fmt.Errorf("streamstest: state directory: %w", err)
+		}
+		d.stateDir, d.tempDir = dir, dir
+	}
 	clock := func() int64 { return d.wallClock }
-	base := streams.TaskConfig{ApplicationID: d.appID, Collector: d.collector, TimestampExtractor: d.tsx, Clock: clock, Logger: d.log}
+	base := streams.TaskConfig{ApplicationID: d.appID, Collector: d.collector, TimestampExtractor: d.tsx, Clock: clock, Logger: d.log, StateDir: d.stateDir}
 	global, err := t.NewGlobalTask(base)
 	if err != nil {
+		d.removeTemp()
 		return nil, err
 	}
 	d.global = global
@@ -139,6 +155,7 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 		cfg.Global = global
 		task, err := t.NewTask(cfg)
 		if err != nil {
+			_ = d.Close()
 			return nil, err
 		}
 		d.tasks = append(d.tasks, task)
@@ -277,7 +294,16 @@ func (d *Driver) Close() error {
 	if d.global != nil {
 		errs = append(errs, d.global.Close())
 	}
+	d.removeTemp()
 	return errors.Join(errs...)
+}
+
+// removeTemp deletes the state directory the driver created, if any.
+func (d *Driver) removeTemp() {
+	if d.tempDir != "" {
+		_ = os.RemoveAll(d.tempDir)
+		d.tempDir = ""
+	}
 }
 
 // KeyValueStore returns the key-value store of that name as a typed view.

@@ -42,6 +42,11 @@ type Record struct {
 	// Timestamp is in milliseconds since the epoch; nil means none.
 	Timestamp *int64
 	Headers   []Header
+	// Offset is the Kafka offset of a record consumed for a sink task (the
+	// runtime sets it before the transformations run, and it equals
+	// SinkRecord.KafkaOffset); nil for source records. InsertField's
+	// offset.field reads it.
+	Offset *int64
 }
 
 // SourceRecord is a record produced by a source task, with the source

@@ -1,0 +1,511 @@
+package state
+
+import (
+	"bytes"
+	"container/list"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// DefaultCacheMaxBytes is Kafka Streams' default cache size,
+// statestore.cache.max.bytes (formerly cache.max.bytes.buffering): 10 MiB.
+const DefaultCacheMaxBytes = 10 * 1024 * 1024
+
+// cacheEntryOverhead approximates the memory of one cache entry beyond its
+// key and value bytes (map slot, list element, tree node, bookkeeping).
+const cacheEntryOverhead = 96
+
+// Clock holds the timestamp of the record being processed. The streams
+// runtime sets it before each record; logged stores read it through
+// Clock.Now as their Timestamper; a cached store sets it to each entry's
+// original timestamp while flushing that entry downstream, so changelog
+// records and forwarded results carry the timestamp of the write that
+// produced them (Kafka restores the record context the same way).
+type Clock struct{ ts atomic.Int64 }
+
+// NewClock returns a clock at -1 (no timestamp).
+func NewClock() *Clock {
+	c := &Clock{}
+	c.ts.Store(-1)
+	return c
+}
+
+// Set sets the current record timestamp.
+func (c *Clock) Set(ts int64) { c.ts.Store(ts) }
+
+// Now returns the current record timestamp.
+func (c *Clock) Now() int64 { return c.ts.Load() }
+
+// CacheConfig configures a Cache.
+type CacheConfig struct {
+	// MaxBytes bounds the bytes of all entries of all stores sharing the
+	// cache, normally one stream thread's share of
+	// statestore.cache.max.bytes (cache.max.bytes.buffering). Zero means
+	// DefaultCacheMaxBytes.
+	MaxBytes int64
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// Cache is a write-back record cache shared by the cached stores of one
+// stream thread (Kafka's ThreadCache). Each store has its own namespace,
+// ordered by key for range reads and by recency for eviction. When a write
+// takes the cache over MaxBytes, the least recently used entries of the
+// store being written are evicted; evicting a dirty entry first flushes all
+// of that store's dirty entries downstream, the evicted one first, the others
+// in the order they were last written.
+type Cache struct {
+	maxBytes int64
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	size   int64
+	spaces map[*namespace]struct{}
+}
+
+// NewCache returns an empty cache.
+func NewCache(cfg CacheConfig) (*Cache, error) {
+	if cfg.MaxBytes < 0 {
+		return nil, fmt.Errorf("%w: cache MaxBytes (statestore.cache.max.bytes) is negative: %d", ErrConfig, cfg.MaxBytes)
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultCacheMaxBytes
+	}
+	return &Cache{maxBytes: cfg.MaxBytes, log: orDiscard(cfg.Logger), spaces: map[*namespace]struct{}{}}, nil
+}
+
+// Size returns the bytes the cache currently accounts for.
+func (c *Cache) Size() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}
+
+// namespace is one store's part of the cache. Guarded by Cache.mu.
+type namespace struct {
+	name    string
+	entries map[string]*list.Element // of *cacheEntry
+	lru     *list.List               // front: most recently used
+	tree    *memEngine               // key → flag‖value, for ordered snapshots
+	size    int64
+	seq     uint64
+}
+
+type cacheEntry struct {
+	key   []byte
+	value []byte // nil: tombstone
+	dirty bool
+	seq   uint64 // order of the last dirty write
+	ts    int64
+	size  int64
+}
+
+// Tree values carry a flag byte so that a cached tombstone can shadow the
+// store in range reads.
+const (
+	flagTombstone = 0
+	flagValue     = 1
+)
+
+func treeValue(v []byte) []byte {
+	if v == nil {
+		return []byte{flagTombstone}
+	}
+	return append([]byte{flagValue}, v...)
+}
+
+func (c *Cache) register(name string) *namespace {
+	ns := &namespace{name: name, entries: map[string]*list.Element{}, lru: list.New(), tree: newMem()}
+	c.mu.Lock()
+	c.spaces[ns] = struct{}{}
+	c.mu.Unlock()
+	return ns
+}
+
+func (c *Cache) unregister(ns *namespace) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.size -= ns.size
+	delete(c.spaces, ns)
+	*ns = namespace{name: ns.name, entries: map[string]*list.Element{}, lru: list.New(), tree: newMem()}
+}
+
+// get returns the cached value of key and whether the key is cached (a
+// cached tombstone is found with a nil value).
+func (c *Cache) get(ns *namespace, key []byte) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := ns.entries[string(key)]
+	if !ok {
+		return nil, false
+	}
+	ns.lru.MoveToFront(el)
+	return bytes.Clone(el.Value.(*cacheEntry).value), true
+}
+
+// set inserts or replaces an entry. Caller holds c.mu.
+func (c *Cache) set(ns *namespace, e *cacheEntry) {
+	e.size = int64(len(e.key)+len(e.value)) + cacheEntryOverhead
+	if el, ok := ns.entries[string(e.key)]; ok {
+		old := el.Value.(*cacheEntry)
+		c.size -= old.size
+		ns.size -= old.size
+		el.Value = e
+		ns.lru.MoveToFront(el)
+	} else {
+		ns.entries[string(e.key)] = ns.lru.PushFront(e)
+	}
+	c.size += e.size
+	ns.size += e.size
+	ns.tree.put(e.key, treeValue(e.value))
+}
+
+// remove drops an entry. Caller holds c.mu.
+func (c *Cache) remove(ns *namespace, el *list.Element) {
+	e := el.Value.(*cacheEntry)
+	ns.lru.Remove(el)
+	delete(ns.entries, string(e.key))
+	ns.tree.delete(e.key)
+	c.size -= e.size
+	ns.size -= e.size
+}
+
+// putClean caches a value read from the store, unless the key is cached.
+func (c *Cache) putClean(ns *namespace, key, value []byte) []*cacheEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := ns.entries[string(key)]; ok {
+		return nil
+	}
+	c.set(ns, &cacheEntry{key: bytes.Clone(key), value: bytes.Clone(value), ts: -1})
+	return c.evictLocked(ns)
+}
+
+// putDirty caches a write and returns the entries eviction pushed out, to
+// be written downstream by the caller, in order.
+func (c *Cache) putDirty(ns *namespace, key, value []byte, ts int64) []*cacheEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ns.seq++
+	c.set(ns, &cacheEntry{key: bytes.Clone(key), value: bytes.Clone(value), dirty: true, seq: ns.seq, ts: ts})
+	return c.evictLocked(ns)
+}
+
+func (c *Cache) evictLocked(ns *namespace) []*cacheEntry {
+	var out []*cacheEntry
+	for c.size > c.maxBytes && ns.lru.Len() > 0 {
+		el := ns.lru.Back()
+		e := el.Value.(*cacheEntry)
+		c.remove(ns, el)
+		if e.dirty {
+			out = append(out, e)
+			out = append(out, c.takeDirtyLocked(ns)...)
+		}
+	}
+	return out
+}
+
+// takeDirty marks every dirty entry of ns clean and returns them in the
+// order of their last write. Flushed tombstones leave the cache.
+func (c *Cache) takeDirty(ns *namespace) []*cacheEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.takeDirtyLocked(ns)
+}
+
+func (c *Cache) takeDirtyLocked(ns *namespace) []*cacheEntry {
+	var out []*cacheEntry
+	var tombstones []*list.Element
+	for el := ns.lru.Front(); el != nil; el = el.Next() {
+		e := el.Value.(*cacheEntry)
+		if !e.dirty {
+			continue
+		}
+		cp := *e
+		out = append(out, &cp)
+		e.dirty = false
+		if e.value == nil {
+			tombstones = append(tombstones, el)
+		}
+	}
+	for _, el := range tombstones {
+		c.remove(ns, el)
+	}
+	slices.SortFunc(out, func(a, b *cacheEntry) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// iter returns an iterator over a snapshot of ns's entries in [lo, hi).
+func (c *Cache) iter(ns *namespace, lo, hi []byte, reverse bool) rawIter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return ns.tree.iter(lo, hi, reverse)
+}
+
+// Flushed is one cache entry written downstream at a flush or an eviction.
+type Flushed struct {
+	Key []byte
+	// NewValue is the value written; nil for a delete.
+	NewValue []byte
+	// OldValue is the store's value before the write; nil if absent.
+	OldValue []byte
+	// Timestamp is the timestamp of the record that last wrote the entry.
+	Timestamp int64
+}
+
+// FlushListener receives every entry a cached store writes downstream,
+// after the write: the DSL forwards it as the aggregation's result, which
+// is how caching turns many updates of a key into one ("emit on flush").
+// Entries that delete an absent key are not passed on.
+type FlushListener func(Flushed) error
+
+// CachedKeyValue is a write-back cache in front of a key-value store
+// (Kafka's CachingKeyValueStore). Writes stay in the cache, several writes
+// of a key collapse into one, and reach the wrapped store (and the flush
+// listener) at Flush, normally at commit, or when eviction pushes them out.
+// Reads see the cache's writes. Use it from one writer goroutine; readers
+// may run concurrently.
+type CachedKeyValue struct {
+	inner   KeyValueBytes
+	cache   *Cache
+	ns      *namespace
+	clock   *Clock
+	forward FlushListener
+	fmu     sync.Mutex // one downstream write at a time
+}
+
+var _ KeyValueBytes = (*CachedKeyValue)(nil)
+
+// NewCachedKeyValue puts a namespace of cache in front of inner. clock
+// (may be nil) supplies write timestamps and is set to each entry's
+// timestamp while it is written downstream; forward (may be nil) receives
+// flushed entries.
+func NewCachedKeyValue(inner KeyValueBytes, cache *Cache, clock *Clock, forward FlushListener) *CachedKeyValue {
+	return &CachedKeyValue{inner: inner, cache: cache, ns: cache.register(inner.Name()), clock: clock, forward: forward}
+}
+
+// Name returns the store name.
+func (s *CachedKeyValue) Name() string { return s.inner.Name() }
+
+func (s *CachedKeyValue) now() int64 {
+	if s.clock == nil {
+		return -1
+	}
+	return s.clock.Now()
+}
+
+// downstream writes flushed entries to the wrapped store and the listener.
+func (s *CachedKeyValue) downstream(entries []*cacheEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	var prev int64
+	if s.clock != nil {
+		prev = s.clock.Now()
+		defer s.clock.Set(prev)
+	}
+	for _, e := range entries {
+		var old []byte
+		if s.forward != nil {
+			var err error
+			if old, err = s.inner.Get(e.key); err != nil {
+				return err
+			}
+		}
+		if s.clock != nil {
+			s.clock.Set(e.ts)
+		}
+		if err := s.inner.Put(e.key, e.value); err != nil {
+			return fmt.Errorf("store %q: flush cache: %w", s.Name(), err)
+		}
+		if s.forward != nil && (e.value != nil || old != nil) {
+			if err := s.forward(Flushed{Key: e.key, NewValue: e.value, OldValue: old, Timestamp: e.ts}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Get returns the value of key, from the cache when it is there.
+func (s *CachedKeyValue) Get(key []byte) ([]byte, error) {
+	if v, ok := s.cache.get(s.ns, key); ok {
+		return v, nil
+	}
+	v, err := s.inner.Get(key)
+	if err != nil || v == nil {
+		return v, err
+	}
+	return v, s.downstream(s.cache.putClean(s.ns, key, v))
+}
+
+// Put caches the write.
+func (s *CachedKeyValue) Put(key, value []byte) error {
+	return s.downstream(s.cache.putDirty(s.ns, key, value, s.now()))
+}
+
+// PutIfAbsent caches the write if key has no value.
+func (s *CachedKeyValue) PutIfAbsent(key, value []byte) ([]byte, error) {
+	old, err := s.Get(key)
+	if err != nil || old != nil {
+		return old, err
+	}
+	return nil, s.Put(key, value)
+}
+
+// PutAll caches every write in order.
+func (s *CachedKeyValue) PutAll(entries []KeyValue[[]byte, []byte]) error {
+	for _, e := range entries {
+		if err := s.Put(e.Key, e.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Delete caches a tombstone and returns the previous value.
+func (s *CachedKeyValue) Delete(key []byte) ([]byte, error) {
+	old, err := s.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	return old, s.Put(key, nil)
+}
+
+// Range iterates [from, to] over the cache merged with the store.
+func (s *CachedKeyValue) Range(from, to []byte) Iterator[[]byte, []byte] {
+	if from != nil && to != nil && bytes.Compare(from, to) > 0 {
+		return emptyIter[[]byte, []byte]()
+	}
+	return s.merged(s.inner.Range(from, to), from, inclusiveLimit(to), false)
+}
+
+// ReverseRange iterates [from, to] in reverse.
+func (s *CachedKeyValue) ReverseRange(from, to []byte) Iterator[[]byte, []byte] {
+	if from != nil && to != nil && bytes.Compare(from, to) > 0 {
+		return emptyIter[[]byte, []byte]()
+	}
+	return s.merged(s.inner.ReverseRange(from, to), from, inclusiveLimit(to), true)
+}
+
+// All iterates every entry.
+func (s *CachedKeyValue) All() Iterator[[]byte, []byte] {
+	return s.merged(s.inner.All(), nil, nil, false)
+}
+
+// ReverseAll iterates every entry in reverse.
+func (s *CachedKeyValue) ReverseAll() Iterator[[]byte, []byte] {
+	return s.merged(s.inner.ReverseAll(), nil, nil, true)
+}
+
+// PrefixScan iterates the keys starting with prefix.
+func (s *CachedKeyValue) PrefixScan(prefix []byte) Iterator[[]byte, []byte] {
+	return s.merged(s.inner.PrefixScan(prefix), prefix, prefixLimit(prefix), false)
+}
+
+// merged combines a cache snapshot of [lo, hi) with the store iterator; the
+// cache wins on equal keys and its tombstones hide the store's entries.
+func (s *CachedKeyValue) merged(store Iterator[[]byte, []byte], lo, hi []byte, reverse bool) Iterator[[]byte, []byte] {
+	return mergeIters(s.cache.iter(s.ns, lo, hi, reverse), store, reverse)
+}
+
+func mergeIters(cached rawIter, store Iterator[[]byte, []byte], reverse bool) Iterator[[]byte, []byte] {
+	var ck, cv, sk, sv []byte
+	cOK, sOK := cached.next(), store.Next()
+	if cOK {
+		ck, cv = cached.key(), cached.value()
+	}
+	if sOK {
+		sk, sv = store.Key(), store.Value()
+	}
+	advC := func() {
+		if cOK = cached.next(); cOK {
+			ck, cv = cached.key(), cached.value()
+		}
+	}
+	advS := func() {
+		if sOK = store.Next(); sOK {
+			sk, sv = store.Key(), store.Value()
+		}
+	}
+	step := func() ([]byte, []byte, bool, error) {
+		for cOK || sOK {
+			c := 0
+			switch {
+			case !sOK:
+				c = -1
+			case !cOK:
+				c = 1
+			default:
+				c = bytes.Compare(ck, sk)
+				if reverse {
+					c = -c
+				}
+			}
+			if c > 0 {
+				k, v := sk, sv
+				advS()
+				return k, v, true, nil
+			}
+			if c == 0 {
+				advS()
+			}
+			k, v := ck, cv
+			advC()
+			if v[0] == flagValue {
+				return k, v[1:], true, nil
+			}
+		}
+		return nil, nil, false, store.Err()
+	}
+	return newFuncIter(step, func() { cached.close(); store.Close() })
+}
+
+// ApproximateNumEntries returns the wrapped store's estimate (it does not
+// count unflushed writes, as in Kafka).
+func (s *CachedKeyValue) ApproximateNumEntries() (int64, error) {
+	return s.inner.ApproximateNumEntries()
+}
+
+// Flush writes every dirty entry downstream, then flushes the wrapped store.
+func (s *CachedKeyValue) Flush() error {
+	if err := s.downstream(s.cache.takeDirty(s.ns)); err != nil {
+		return err
+	}
+	return s.inner.Flush()
+}
+
+// Close flushes, releases the namespace and closes the wrapped store.
+func (s *CachedKeyValue) Close() error {
+	err := s.downstream(s.cache.takeDirty(s.ns))
+	s.cache.unregister(s.ns)
+	if cerr := s.inner.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Restore drops the cached entries and applies records to the wrapped store.
+func (s *CachedKeyValue) Restore(records []ChangelogRecord) error {
+	s.cache.mu.Lock()
+	for el := s.ns.lru.Front(); el != nil; {
+		next := el.Next()
+		s.cache.remove(s.ns, el)
+		el = next
+	}
+	s.cache.mu.Unlock()
+	return restoreInto(s.inner, s.Name(), records)
+}

@@ -207,3 +207,24 @@ func (r *Registry) Plugins(connectorsOnly bool) []PluginInfo {
 	}
 	return out
 }
+
+// kindOf returns PluginSource or PluginSink for a connector instance.
+func kindOf(c connector.Connector) string {
+	if _, ok := c.(connector.SinkConnector); ok {
+		return PluginSink
+	}
+	return PluginSource
+}
+
+// ConnectorType returns the type of the connector a configuration names
+// ("unknown" when the class cannot be found).
+func (r *Registry) ConnectorType(props map[string]string) ConnectorType {
+	_, kind, ok := r.Class(props["connector.class"])
+	switch {
+	case ok && kind == PluginSource:
+		return TypeSource
+	case ok && kind == PluginSink:
+		return TypeSink
+	}
+	return TypeUnknown
+}

@@ -66,8 +66,8 @@ type Mode int
 
 // Worker modes.
 const (
-	Standalone Mode = iota
-	Distributed
+	ModeStandalone Mode = iota
+	ModeDistributed
 )
 
 // workerKey is one known worker property: its default ("" = none) and how
@@ -260,9 +260,9 @@ func ParseWorkerConfig(props map[string]string, mode Mode) (WorkerConfig, error)
 	}
 	required := []string{"key.converter", "value.converter"}
 	switch mode {
-	case Standalone:
+	case ModeStandalone:
 		required = append(required, "offset.storage.file.filename")
-	case Distributed:
+	case ModeDistributed:
 		required = append(required, "group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic")
 	}
 	for _, k := range required {

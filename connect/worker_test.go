@@ -27,7 +27,7 @@ import (
 // after the stored offset.
 type seqSource struct{ props map[string]string }
 
-func (s *seqSource) Version() string          { return "1.0" }
+func (s *seqSource) Version() string           { return "1.0" }
 func (s *seqSource) ConfigDef() *configdef.Def { return configdef.New() }
 func (s *seqSource) Start(_ connector.ConnectorContext, props map[string]string) error {
 	s.props = props
@@ -36,16 +36,16 @@ func (s *seqSource) Start(_ connector.ConnectorContext, props map[string]string)
 func (s *seqSource) TaskConfigs(max int) ([]map[string]string, error) {
 	return []map[string]string{maps.Clone(s.props)}, nil
 }
-func (s *seqSource) Stop() error                  { return nil }
+func (s *seqSource) Stop() error                   { return nil }
 func (s *seqSource) NewTask() connector.SourceTask { return &seqTask{} }
 
 type seqTask struct {
-	topic      string
-	next, end  int64
-	batch      int64
-	started    int64 // the first seq this instance produced
-	commits    int
-	mu         sync.Mutex
+	topic     string
+	next, end int64
+	batch     int64
+	started   int64 // the first seq this instance produced
+	commits   int
+	mu        sync.Mutex
 }
 
 func (t *seqTask) Version() string { return "1.0" }
@@ -80,9 +80,9 @@ func (t *seqTask) Poll(ctx context.Context) ([]connector.SourceRecord, error) {
 	}
 	return out, nil
 }
-func (t *seqTask) Commit() error                                     { t.mu.Lock(); t.commits++; t.mu.Unlock(); return nil }
+func (t *seqTask) Commit() error                                    { t.mu.Lock(); t.commits++; t.mu.Unlock(); return nil }
 func (t *seqTask) CommitRecord(connector.SourceRecord, int64) error { return nil }
-func (t *seqTask) Stop() error                                       { return nil }
+func (t *seqTask) Stop() error                                      { return nil }
 
 // memSink collects the values its tasks are given, per connector name.
 type memSink struct {
@@ -103,7 +103,7 @@ func (s *sinkStore) snapshot() []string {
 	return slices.Clone(s.values)
 }
 
-func (s *memSink) Version() string          { return "1.0" }
+func (s *memSink) Version() string           { return "1.0" }
 func (s *memSink) ConfigDef() *configdef.Def { return configdef.New() }
 func (s *memSink) Start(_ connector.ConnectorContext, props map[string]string) error {
 	s.props = props
@@ -112,12 +112,12 @@ func (s *memSink) Start(_ connector.ConnectorContext, props map[string]string) e
 func (s *memSink) TaskConfigs(max int) ([]map[string]string, error) {
 	return []map[string]string{maps.Clone(s.props)}, nil
 }
-func (s *memSink) Stop() error                { return nil }
+func (s *memSink) Stop() error                 { return nil }
 func (s *memSink) NewTask() connector.SinkTask { return &memSinkTask{store: s.store} }
 
 type memSinkTask struct{ store *sinkStore }
 
-func (t *memSinkTask) Version() string { return "1.0" }
+func (t *memSinkTask) Version() string                                          { return "1.0" }
 func (t *memSinkTask) Start(connector.SinkTaskContext, map[string]string) error { return nil }
 func (t *memSinkTask) Open(tps []connector.TopicPartition) error {
 	t.store.mu.Lock()

@@ -145,8 +145,10 @@ type Cleanable struct {
 	FirstDirtyOffset int64
 	// FirstUncleanableOffset is the base offset of the first segment the
 	// cleaner must not touch: the active segment, the first segment not
-	// wholly below the high watermark, or the first dirty segment whose
-	// largest timestamp is younger than min.compaction.lag.ms.
+	// wholly below the last stable offset (the high watermark, or the
+	// first offset of an ongoing transaction if lower), or the first dirty
+	// segment whose largest timestamp is younger than
+	// min.compaction.lag.ms.
 	FirstUncleanableOffset int64
 	// CleanBytes and DirtyBytes are the sizes of the segments before the
 	// first dirty offset and between it and the first uncleanable offset
@@ -170,6 +172,10 @@ type cleanView struct {
 	gen           uint64 // truncation count
 	logStart, leo int64
 	hw            int64
+	// fuo is the first unstable offset, -1 when no transaction is open:
+	// the cleaner never reaches it, as it never reaches the high
+	// watermark.
+	fuo int64
 }
 
 // viewForCleaning snapshots the log for a clean.
@@ -177,9 +183,13 @@ func (l *Log) viewForCleaning() (cleanView, error) {
 	if err := l.writable(); err != nil {
 		return cleanView{}, err
 	}
+	fuo, ok := l.FirstUnstableOffset()
+	if !ok {
+		fuo = -1
+	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return cleanView{segs: l.segments, cfg: l.cfg, gen: l.truncations, logStart: l.logStart, leo: l.leo, hw: l.hw}, nil
+	return cleanView{segs: l.segments, cfg: l.cfg, gen: l.truncations, logStart: l.logStart, leo: l.leo, hw: l.hw, fuo: fuo}, nil
 }
 
 // truncationCount tells whether the log was truncated since an earlier
@@ -212,7 +222,7 @@ func (l *Log) cleanableIn(v *cleanView, firstDirty int64, now time.Time) (Cleana
 	nowMs := now.UnixMilli()
 	u := len(segs) - 1 // the active segment
 	for k := range len(segs) - 1 {
-		if segs[k+1].base > v.hw {
+		if segs[k+1].base > v.hw || (v.fuo >= 0 && segs[k+1].base > v.fuo) {
 			u = k
 			break
 		}
@@ -295,9 +305,12 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 	if c.offsets == nil {
 		c.offsets = newOffsetMap(c.cfg.DedupeBufferSize, c.cfg.DedupeBufferLoadFactor)
 	}
+	// The aborted transactions with data in the cleanable part: their
+	// records supersede nothing and are removed.
+	aborted := newAbortedSet(l.AbortedTransactions(v.segs[0].base, cb.FirstUncleanableOffset))
 	endOffset := cb.FirstUncleanableOffset
 	if cb.FirstDirtyOffset < endOffset {
-		endOffset, err = c.buildOffsetMap(ctx, &v, u, cb.FirstDirtyOffset, cb.FirstUncleanableOffset, &res)
+		endOffset, err = c.buildOffsetMap(ctx, &v, u, cb.FirstDirtyOffset, cb.FirstUncleanableOffset, aborted, &res)
 		if err != nil {
 			return res, c.abortErr(l, v.gen, err)
 		}
@@ -317,6 +330,8 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 		horizonAfter: addSaturating(now.UnixMilli(), v.cfg.DeleteRetentionMs),
 		offsets:      c.offsets,
 		horizon:      -1,
+		aborted:      aborted,
+		txnData:      map[int64]bool{},
 	}
 	st.producers = func() (map[int64]int64, error) {
 		if st.lastOfProducer == nil {
@@ -389,11 +404,12 @@ func (c *Cleaner) abortErr(l *Log, gen uint64, err error) error {
 
 // buildOffsetMap fills the offset map from the dirty section: the
 // segments v.segs[floor(firstDirty):u], records at or after firstDirty
-// (which is below firstUncleanable). It returns the end of what it mapped:
+// (which is below firstUncleanable), except those of aborted
+// transactions. It returns the end of what it mapped:
 // firstUncleanable when everything fit; otherwise the offset after the last
 // batch mapped, or the base offset of the segment whose first batch did not
 // fit. The map's latest offset is one below it.
-func (c *Cleaner) buildOffsetMap(ctx context.Context, v *cleanView, u int, firstDirty, firstUncleanable int64, res *CleanResult) (int64, error) {
+func (c *Cleaner) buildOffsetMap(ctx context.Context, v *cleanView, u int, firstDirty, firstUncleanable int64, aborted abortedSet, res *CleanResult) (int64, error) {
 	m := c.offsets
 	m.reset(firstDirty)
 	mapped := false
@@ -403,10 +419,9 @@ func (c *Cleaner) buildOffsetMap(ctx context.Context, v *cleanView, u int, first
 			if b.LastOffset() < firstDirty {
 				return true, nil
 			}
-			// Control batches (transaction markers) hold no data keys. When
-			// transactions arrive, the records of aborted transactions must
-			// be skipped here too, so that they supersede nothing.
-			if !b.Attributes().Control() && b.NumRecords() > 0 {
+			// Control batches (transaction markers) hold no data keys, and
+			// the records of aborted transactions supersede nothing.
+			if !b.Attributes().Control() && b.NumRecords() > 0 && !aborted.holds(b) {
 				if !m.room(int(b.NumRecords())) {
 					full = true
 					return false, nil
@@ -443,7 +458,8 @@ func (c *Cleaner) buildOffsetMap(ctx context.Context, v *cleanView, u int, first
 }
 
 // lastBatchOfProducers returns, for every producer ID in the log, the last
-// offset of its last batch, reading batch headers only. The cleaner keeps
+// offset of its last data batch (not a transaction marker), reading batch
+// headers only. The cleaner keeps
 // that batch, emptied if need be, so that the producer's last sequence
 // number and epoch stay in the log (Kafka keeps it for producers whose
 // state has not expired; Runnel keeps it for every producer ID until
@@ -455,7 +471,9 @@ func (c *Cleaner) lastBatchOfProducers(ctx context.Context, segs []*segment, res
 			return nil, err
 		}
 		err := walkHeaders(s, s.size.Load(), max(c.cfg.IOBufferSize/2, 4096), func(b record.Batch) {
-			if pid := b.ProducerID(); pid >= 0 {
+			// Markers carry no sequence numbers: the last data batch is the
+			// one that keeps them.
+			if pid := b.ProducerID(); pid >= 0 && !b.Attributes().Control() {
 				last[pid] = b.LastOffset()
 			}
 		})
@@ -519,6 +537,20 @@ func (c *Cleaner) cleanGroup(ctx context.Context, l *Log, group []*segment, st *
 	if err != nil {
 		return nil, err
 	}
+	// The new segment carries the aborted transaction index entries of
+	// the segments it replaces, but those whose marker the clean removed
+	// (their transaction has no data left).
+	var entries []AbortedTxn
+	for _, s := range group {
+		for _, e := range s.abortedTxns() {
+			if !st.droppedMarkers[e.LastOffset] {
+				entries = append(entries, e)
+			}
+		}
+	}
+	if err := repl.setAborted(entries); err != nil {
+		return nil, err
+	}
 	if err := inheritModTime(l.fs, repl, group[len(group)-1]); err != nil {
 		return nil, err
 	}
@@ -565,7 +597,14 @@ type filterState struct {
 	// producers returns lastBatchOfProducers, computed on first use.
 	producers      func() (map[int64]int64, error)
 	lastOfProducer map[int64]int64
-	horizon        int64 // latest delete horizon of kept tombstones
+	horizon        int64 // latest delete horizon of kept tombstones and markers
+	// aborted are the aborted transactions whose records go.
+	aborted abortedSet
+	// txnData says, per producer, whether the clean kept a record of its
+	// transaction that the next marker ends.
+	txnData map[int64]bool
+	// droppedMarkers are the offsets of the markers the clean removed.
+	droppedMarkers map[int64]bool
 }
 
 // retain reports whether record r of batch b stays (Kafka's
@@ -592,18 +631,13 @@ func (st *filterState) retain(b record.Batch, r *record.Record) bool {
 
 // filterBatch appends what remains of b to out: b itself when every
 // record stays (and no delete horizon must be set), a rebuilt batch when
-// some do, an empty batch header or nothing when none does.
+// some do, an empty batch header or nothing when none does. The records of
+// an aborted transaction's batches all go.
 func (c *Cleaner) filterBatch(b record.Batch, out []byte, st *filterState, res *CleanResult) ([]byte, error) {
 	attrs := b.Attributes()
 	res.RecordsRead += int64(b.NumRecords())
 	if attrs.Control() {
-		// Control batches (transaction markers) are kept as they are.
-		// When transactions arrive, this is where a marker goes once its
-		// transaction has no data left and its delete horizon has passed
-		// (KIP-534), and where the batches of aborted transactions are
-		// dropped (records of a transactional batch whose producer's
-		// transaction ended in an abort marker).
-		return append(out, b...), nil
+		return c.filterMarker(b, out, st, res)
 	}
 	recs, err := b.DecodeRecords()
 	if err != nil {
@@ -615,13 +649,18 @@ func (c *Cleaner) filterBatch(b record.Batch, out []byte, st *filterState, res *
 		c.kept = kept[:0]
 	}()
 	tombstones := false
-	for i := range recs {
-		if st.retain(b, &recs[i]) {
-			kept = append(kept, recs[i])
-			tombstones = tombstones || recs[i].Value == nil
+	if !st.aborted.holds(b) {
+		for i := range recs {
+			if st.retain(b, &recs[i]) {
+				kept = append(kept, recs[i])
+				tombstones = tombstones || recs[i].Value == nil
+			}
 		}
 	}
 	res.RecordsRemoved += int64(len(recs) - len(kept))
+	if attrs.Transactional() && len(kept) > 0 {
+		st.txnData[b.ProducerID()] = true
+	}
 	setHorizon := tombstones && !attrs.HasDeleteHorizon()
 
 	switch {
@@ -634,6 +673,11 @@ func (c *Cleaner) filterBatch(b record.Batch, out []byte, st *filterState, res *
 				return out, err
 			}
 			if off, ok := last[pid]; ok && off == b.LastOffset() {
+				// A kept transactional header still starts its transaction
+				// when the log is replayed: its marker must stay too.
+				if attrs.Transactional() {
+					st.txnData[pid] = true
+				}
 				return append(out, record.EmptyBatch(b)...), nil
 			}
 		}
@@ -661,6 +705,73 @@ func (c *Cleaner) filterBatch(b record.Batch, out []byte, st *filterState, res *
 	return append(out, nb...), nil
 }
 
+// filterMarker decides on a control batch, as Kafka's cleaner does for
+// transaction markers (KIP-98, KIP-534): a marker whose transaction still
+// has records in the log stays as it is; one whose transaction has none
+// left (aborted, or committed and superseded) gets a delete horizon of
+// now plus delete.retention.ms on the first clean that finds it so, and
+// goes with the first clean at or after that horizon. Until then a
+// read_committed consumer that read the transaction's records sees it.
+// Control batches that are not transaction markers stay.
+func (c *Cleaner) filterMarker(b record.Batch, out []byte, st *filterState, res *CleanResult) ([]byte, error) {
+	pid := b.ProducerID()
+	if _, ok, _ := parseMarker(b); !ok || pid < 0 {
+		return append(out, b...), nil
+	}
+	hasData := st.txnData[pid]
+	delete(st.txnData, pid)
+	switch {
+	case hasData:
+		return append(out, b...), nil
+	case b.Attributes().HasDeleteHorizon() && st.now >= b.FirstTimestamp():
+		if st.droppedMarkers == nil {
+			st.droppedMarkers = map[int64]bool{}
+		}
+		st.droppedMarkers[b.BaseOffset()] = true
+		res.RecordsRemoved += int64(b.NumRecords())
+		return out, nil
+	case b.Attributes().HasDeleteHorizon():
+		st.horizon = max(st.horizon, b.FirstTimestamp())
+		return append(out, b...), nil
+	}
+	recs, err := b.DecodeRecords()
+	if err != nil {
+		return out, fmt.Errorf("%w: %w", ErrCorruptLog, err)
+	}
+	nb, err := rebuildBatch(b, recs, st.horizonAfter)
+	if err != nil {
+		return out, err
+	}
+	st.horizon = max(st.horizon, st.horizonAfter)
+	return append(out, nb...), nil
+}
+
+// abortedSet holds aborted transactions by producer, each producer's in
+// offset order (a producer's transactions do not overlap).
+type abortedSet map[int64][]AbortedTxn
+
+func newAbortedSet(entries []AbortedTxn) abortedSet {
+	s := abortedSet{}
+	for _, e := range entries {
+		s[e.ProducerID] = append(s[e.ProducerID], e)
+	}
+	for _, list := range s {
+		sort.Slice(list, func(i, j int) bool { return list[i].FirstOffset < list[j].FirstOffset })
+	}
+	return s
+}
+
+// holds reports whether b is a data batch of an aborted transaction.
+func (s abortedSet) holds(b record.Batch) bool {
+	if len(s) == 0 || !b.Attributes().Transactional() || b.Attributes().Control() {
+		return false
+	}
+	list := s[b.ProducerID()]
+	off := b.BaseOffset()
+	i := sort.Search(len(list), func(i int) bool { return list[i].LastOffset >= off })
+	return i < len(list) && list[i].FirstOffset <= off
+}
+
 // lastOffsetDeltaPos is where lastOffsetDelta sits in a batch header (see
 // package record).
 const lastOffsetDeltaPos = 23
@@ -678,6 +789,7 @@ func rebuildBatch(orig record.Batch, recs []record.Record, horizon int64) (recor
 		Compression:          a.Compression(),
 		LogAppendTime:        a.LogAppendTime(),
 		Transactional:        a.Transactional(),
+		Control:              a.Control(),
 		ProducerID:           orig.ProducerID(),
 		ProducerEpoch:        orig.ProducerEpoch(),
 		BaseSequence:         orig.BaseSequence(),

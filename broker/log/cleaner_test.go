@@ -625,55 +625,6 @@ func TestCleanKeepsLastBatchOfEachProducer(t *testing.T) {
 	}
 }
 
-func TestCleanKeepsControlBatches(t *testing.T) {
-	l := mustOpen(t, t.TempDir(), Config{Compact: true}, OpenOptions{})
-	defer l.Close()
-	txn := record.BuilderOptions{PartitionLeaderEpoch: -1, Transactional: true, ProducerID: 9, ProducerEpoch: 1, BaseSequence: 0}
-	appendKV(t, l, txn, 1, kv{"a", val("1")})
-	marker := record.ControlBatch(9, 1, 4, record.ControlCommit, 2)
-	if _, err := l.Append(slices.Clone(marker), AppendOptions{Origin: OriginCoordinator}); err != nil {
-		t.Fatal(err)
-	}
-	abort := record.ControlBatch(10, 0, 4, record.ControlAbort, 3)
-	if _, err := l.Append(slices.Clone(abort), AppendOptions{Origin: OriginCoordinator}); err != nil {
-		t.Fatal(err)
-	}
-	appendKV(t, l, noProducer, 4, kv{"a", val("2")})
-	if err := l.Roll(); err != nil {
-		t.Fatal(err)
-	}
-	appendKV(t, l, noProducer, 5, kv{"z", val("1")})
-	l.SetHighWatermark(l.LogEndOffset())
-	mustClean(t, newTestCleaner(t, CleanerConfig{}), l, 0, time.Now())
-
-	var controls []record.Batch
-	for _, b := range readBatches(t, l) {
-		if b.Attributes().Control() {
-			controls = append(controls, b)
-		}
-	}
-	if len(controls) != 2 || controls[0].BaseOffset() != 1 || controls[1].BaseOffset() != 2 {
-		t.Fatalf("control batches after the clean: %d, want the commit at 1 and the abort at 2", len(controls))
-	}
-	for i, want := range []record.Batch{marker, abort} {
-		want = slices.Clone(want)
-		want.SetBaseOffset(controls[i].BaseOffset())
-		want.SetPartitionLeaderEpoch(controls[i].PartitionLeaderEpoch())
-		if !bytes.Equal(controls[i], want) {
-			t.Fatalf("control batch %d changed", i)
-		}
-	}
-	// Transactional data is compacted like any other: "a" at 0 is gone.
-	for _, b := range readBatches(t, l) {
-		if !b.Attributes().Control() {
-			if b.BaseOffset() != 3 {
-				t.Fatalf("first data batch at %d, want 3", b.BaseOffset())
-			}
-			break
-		}
-	}
-}
-
 func TestCleanDuringAppends(t *testing.T) {
 	// An unarmed crashFS skips fsyncs, which take most of the time here
 	// and have nothing to do with what the test checks.

@@ -181,8 +181,8 @@
 //	log start      first dirty offset    first uncleanable offset   LEO
 //	├── clean ────────────┼── dirty ──────────────┼── uncleanable ──────┤
 //	  compacted before      mapped: key → offset     active segment, not
-//	                                                 wholly below the high
-//	                                                 watermark, or younger
+//	                                                 wholly below the last
+//	                                                 stable offset, or younger
 //	                                                 than min.compaction.lag.ms
 //
 // The first dirty offset is where the last clean stopped; it survives
@@ -190,16 +190,19 @@
 // outside the log, or a truncation since, means the log start offset).
 // The first uncleanable offset is the base offset of the first segment the
 // cleaner must leave alone: the active segment, the first segment not
-// wholly below the high watermark, or the first dirty segment whose largest
-// timestamp is younger than min.compaction.lag.ms. A log is due when its
+// wholly below the last stable offset (the high watermark, or the first
+// offset of an ongoing transaction when lower: records of open
+// transactions are never cleaned), or the first dirty segment whose
+// largest timestamp is younger than min.compaction.lag.ms. A log is due when its
 // dirty bytes are at least min.cleanable.dirty.ratio of the cleanable
 // bytes, or when the first batch of a dirty segment is older than
 // max.compaction.lag.ms; the dirtiest due log goes first. A log whose kept
-// tombstones' delete horizon has passed is due as well, so that they go
-// without new writes.
+// tombstones' or markers' delete horizon has passed is due as well, so
+// that they go without new writes.
 //
 // A clean first maps every key of the dirty section to the offset of its
-// latest record, in an offset map of fixed memory
+// latest record (records of aborted transactions, known from the
+// .txnindex entries, supersede nothing and are not mapped), in an offset map of fixed memory
 // (log.cleaner.dedupe.buffer.size): 24 bytes per key, a 128-bit
 // fingerprint and the offset. When the map fills, the clean stops mapping
 // at the last whole batch and compacts up to there; the next clean goes
@@ -221,14 +224,23 @@
 //     copied as it is. One that keeps some is rebuilt with the same base
 //     offset, lastOffsetDelta, codec, leader epoch, producer ID, epoch,
 //     base sequence and attributes. One that keeps none is dropped, unless
-//     it is the last batch of its producer ID in the log: that one stays as
-//     an empty batch header, which keeps the producer's epoch and last
-//     sequence number (Kafka drops it once the producer's state expires;
-//     Runnel's cleaner does not consult the producer state yet and keeps
-//     it).
-//   - Control batches (transaction markers) stay as they are. Removing
-//     aborted transactions' records and markers whose transaction is gone
-//     comes with transactions.
+//     it is the last data batch of its producer ID in the log: that one
+//     stays as an empty batch header, which keeps the producer's epoch and
+//     last sequence number (Kafka drops it once the producer's state
+//     expires; Runnel's cleaner does not consult the producer state yet
+//     and keeps it).
+//   - Every record of a batch of an aborted transaction goes (the batch
+//     may stay as an empty header, as above).
+//   - A transaction marker stays as it is while its transaction has
+//     records (or a kept empty header) before it. Once it has none, the
+//     first clean sets the marker's delete horizon to its time plus
+//     delete.retention.ms, as for tombstones, and a clean at or after the
+//     horizon drops it with its .txnindex entry: a read_committed consumer
+//     that read the transaction's records within delete.retention.ms sees
+//     its marker. Other control batches stay as they are.
+//
+// Each new segment carries the .txnindex entries of the segments it
+// replaces, except those of markers the clean dropped.
 //
 // Offsets never change: a compacted log has gaps, which reads and indexes
 // handle (a read of an offset in a gap returns the batch after it). Each

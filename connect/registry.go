@@ -76,6 +76,20 @@ func (r *Registry) RegisterPredicate(class string, newPredicate func() connector
 }
 
 func (r *Registry) add(p *plugin, suffix string, extra []string) error {
+	if p.version == "" {
+		var inst any
+		switch {
+		case p.newConv != nil:
+			inst = p.newConv()
+		case p.newTf != nil:
+			inst = p.newTf()
+		case p.newPred != nil:
+			inst = p.newPred()
+		}
+		if v, ok := inst.(interface{ Version() string }); ok {
+			p.version = v.Version()
+		}
+	}
 	if p.class == "" {
 		return fmt.Errorf("connect: register: empty class name")
 	}

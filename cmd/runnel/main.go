@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"configs": {run: runConfigs, summary: "describe or alter topic and broker configs (kafka-configs)"},
 		"groups":  {run: runGroups, summary: "list, describe, reset offsets of or delete consumer groups (kafka-consumer-groups)"},
 		"perf":    {run: runPerf, summary: "measure produce or consume throughput and latency (kafka-*-perf-test)"},
+		"connect": {run: withoutStdin(runConnect), summary: "run a Kafka Connect worker (connect-standalone, connect-distributed)", stopsOnSignal: true},
 	}
 }
 

@@ -50,6 +50,7 @@ type Broker struct {
 	ctrl     *controller.Controller
 	replicas *replica.Manager
 	groups   *group.Coordinator
+	txns     *txn.Coordinator
 	srv      *server.Server
 	addrs    []net.Addr
 
@@ -182,6 +183,12 @@ func New(cfg Config) (b *Broker, err error) {
 	producerIDs := txn.NewProducerIDs(func(n int64) (int64, error) {
 		return b.ctrl.AllocateProducerIDs(bc.NodeID, n)
 	})
+	tcfg := txn.ConfigFrom(bc)
+	tcfg.Replicas, tcfg.ProducerIDs, tcfg.Logger = b.replicas, producerIDs, b.log
+	tcfg.Markers = &markerWriter{replicas: b.replicas, groups: b.groups}
+	if b.txns, err = txn.New(tcfg); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	b.srv, err = server.New(server.Config{
 		NodeID:          bc.NodeID,
 		Listeners:       listeners,
@@ -191,6 +198,7 @@ func New(cfg Config) (b *Broker, err error) {
 		Replicas:        b.replicas,
 		Groups:          b.groups,
 		ProducerIDs:     producerIDs,
+		Transactions:    b.txns,
 		MaxRequestBytes: bc.SocketRequestMaxBytes,
 		Logger:          b.log,
 	})
@@ -218,6 +226,9 @@ func New(cfg Config) (b *Broker, err error) {
 		// The group coordinator loads the __consumer_offsets partitions
 		// this node now leads.
 		b.groups.Apply(img)
+		// The transaction coordinator loads its __transaction_state
+		// partitions.
+		b.txns.Apply(img)
 	})
 	if applyErr != nil {
 		return nil, fmt.Errorf("broker: %w", applyErr)
@@ -315,8 +326,10 @@ func (b *Broker) Close() error {
 		}
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		// Group requests waiting for a rebalance are answered first
-		// (NOT_COORDINATOR), so that they do not hold up the shutdown.
+		// Coordinator requests waiting for a rebalance or a write are
+		// answered first (NOT_COORDINATOR), so that they do not hold up the
+		// shutdown.
+		b.txns.Close()
 		b.groups.Close()
 		err := b.srv.Shutdown(sctx)
 		b.wg.Wait()
@@ -335,6 +348,7 @@ func (b *Broker) Abandon() {
 	b.closeOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
+		b.txns.Close()
 		b.groups.Close()
 		b.srv.Shutdown(ctx)
 		if b.cancel != nil {
@@ -361,6 +375,9 @@ func (b *Broker) release() error {
 		b.metrics = nil
 	}
 	var errs []error
+	if b.txns != nil {
+		errs = append(errs, b.txns.Close())
+	}
 	if b.groups != nil {
 		errs = append(errs, b.groups.Close())
 	}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/runnel/runnel/broker/log"
 	"github.com/runnel/runnel/broker/record"
 	"github.com/runnel/runnel/broker/replica"
+	"github.com/runnel/runnel/broker/txn"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -26,8 +26,13 @@ import (
 // fenced epoch INVALID_PRODUCER_EPOCH, and the retry of a batch the log
 // already holds succeeds with the batch's original base offset without
 // writing it again (Kafka stopped answering DUPLICATE_SEQUENCE_NUMBER in
-// 2.x). Transactional produce (a transactional ID) is refused with
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Runnel has no transactions yet.
+// 2.x).
+//
+// Transactional produce (a transactional ID) is verified with the
+// transaction coordinator first: a partition not added to the producer's
+// ongoing transaction is INVALID_TXN_STATE and nothing is written to it.
+// A transactional batch in a request without a transactional ID is
+// INVALID_RECORD: it would open a transaction no coordinator ever ends.
 
 func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *kmsg.ProduceResponse {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
@@ -36,10 +41,21 @@ func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *k
 		part *replica.Partition
 		next int64
 	}
-	var waits []pending
+	type target struct {
+		out     *kmsg.ProduceResponseTopicPartition
+		part    *replica.Partition
+		records []byte
+	}
+	var (
+		targets  []target
+		txnParts []produceTxn
+		batches  map[txn.TopicPartition]record.Batch
+	)
 	acksValid := req.Acks == 0 || req.Acks == 1 || req.Acks == -1
-	for _, rt := range req.Topics {
-		t := kmsg.NewProduceResponseTopic()
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	for ti, rt := range req.Topics {
+		t := &resp.Topics[ti]
+		*t = kmsg.NewProduceResponseTopic()
 		t.Topic = rt.Topic
 		t.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
 		for i, rp := range rt.Partitions {
@@ -53,17 +69,23 @@ func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *k
 				out.ErrorCode = kerr.InvalidRequiredAcks.Code
 				continue
 			}
-			if req.TransactionID != nil {
-				out.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-				continue
-			}
 			part, err := s.cfg.Replicas.Get(rt.Topic, rp.Partition)
 			if err == nil {
 				err = oneBatch(rp.Records)
 			}
-			var info log.AppendInfo
 			if err == nil {
-				info, err = part.Append(rp.Records, req.Acks)
+				b, _, _ := record.Next(rp.Records)
+				switch {
+				case req.TransactionID != nil:
+					if batches == nil {
+						batches = map[txn.TopicPartition]record.Batch{}
+					}
+					tp := txn.TopicPartition{Topic: rt.Topic, Partition: rp.Partition}
+					batches[tp] = b
+					txnParts = append(txnParts, produceTxn{tp: tp, code: &out.ErrorCode})
+				case b.Attributes().Transactional():
+					err = fmt.Errorf("%w: a transactional batch needs the producer's transactional ID in the request", record.ErrInvalid)
+				}
 			}
 			if err != nil {
 				out.ErrorCode = errorCode(err)
@@ -72,14 +94,32 @@ func (s *Server) handleProduce(ctx context.Context, req *kmsg.ProduceRequest) *k
 				}
 				continue
 			}
-			out.BaseOffset = info.FirstOffset
-			out.LogAppendTime = info.LogAppendTime
-			out.LogStartOffset = info.LogStartOffset
-			if req.Acks == -1 {
-				waits = append(waits, pending{rp: out, part: part, next: info.LastOffset + 1})
-			}
+			targets = append(targets, target{out: out, part: part, records: rp.Records})
 		}
-		resp.Topics = append(resp.Topics, t)
+	}
+	if req.TransactionID != nil {
+		s.verifyProduce(ctx, *req.TransactionID, batches, txnParts)
+	}
+	var waits []pending
+	for _, tg := range targets {
+		out := tg.out
+		if out.ErrorCode != 0 {
+			continue
+		}
+		info, err := tg.part.Append(tg.records, req.Acks)
+		if err != nil {
+			out.ErrorCode = errorCode(err)
+			if req.Version >= 8 {
+				out.ErrorMessage = errorMessage(err)
+			}
+			continue
+		}
+		out.BaseOffset = info.FirstOffset
+		out.LogAppendTime = info.LogAppendTime
+		out.LogStartOffset = info.LogStartOffset
+		if req.Acks == -1 {
+			waits = append(waits, pending{rp: out, part: tg.part, next: info.LastOffset + 1})
+		}
 	}
 	if len(waits) > 0 {
 		wctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)

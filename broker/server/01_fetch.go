@@ -103,7 +103,10 @@ func (s *Server) handleFetch(ctx context.Context, req *kmsg.FetchRequest) (*kmsg
 			op.LastStableOffset = info.LastStableOffset
 			op.LogStartOffset = info.LogStartOffset
 			if isolation == replica.ReadCommitted {
-				op.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+				op.AbortedTransactions = make([]kmsg.FetchResponseTopicPartitionAbortedTransaction, 0, len(info.AbortedTransactions))
+				for _, a := range info.AbortedTransactions {
+					op.AbortedTransactions = append(op.AbortedTransactions, kmsg.FetchResponseTopicPartitionAbortedTransaction{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})
+				}
 			}
 			if err != nil {
 				op.ErrorCode = errorCode(err)

@@ -43,6 +43,13 @@ var supported = map[int16]versionRange{
 	kmsg.DeleteGroups.Int16():            {0, 2},
 	kmsg.OffsetDelete.Int16():            {0, 0},
 	kmsg.InitProducerID.Int16():          {0, 4},
+	kmsg.AddPartitionsToTxn.Int16():      {0, 4},
+	kmsg.AddOffsetsToTxn.Int16():         {0, 3},
+	kmsg.EndTxn.Int16():                  {0, 4},
+	kmsg.TxnOffsetCommit.Int16():         {0, 3},
+	kmsg.DescribeProducers.Int16():       {0, 0},
+	kmsg.DescribeTransactions.Int16():    {0, 0},
+	kmsg.ListTransactions.Int16():        {0, 1},
 }
 
 func apiVersionsResponse(version int16, code int16) *kmsg.ApiVersionsResponse {

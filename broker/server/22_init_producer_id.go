@@ -1,30 +1,44 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/runnel/runnel/broker/txn"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// InitProducerId v0–v4, for idempotent producers (no transactional ID): each
-// request gets a new producer ID with epoch 0, taken from the blocks the
-// controller allocates, so that no two producers ever share an ID. As in
-// Kafka, the producer ID and epoch a v3+ request carries (KIP-360) are not
-// looked at without a transactional ID: the producer simply starts afresh.
+// InitProducerId v0–v4.
 //
-// Transactions are not served yet. A request with a transactional ID is
-// answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED, the answer Kafka gives a
-// client that may not use that transactional ID: it is not retriable, so
-// transactional clients fail at once with a clear error instead of
-// retrying a coordinator error (COORDINATOR_NOT_AVAILABLE,
-// NOT_COORDINATOR) until their timeout. Produce refuses transactional
-// writes with the same code.
+// Without a transactional ID (idempotent producers) each request gets a new
+// producer ID with epoch 0, taken from the blocks the controller allocates,
+// so that no two producers ever share an ID. As in Kafka, the producer ID
+// and epoch a v3+ request carries (KIP-360) are not looked at then: the
+// producer simply starts afresh.
+//
+// With a transactional ID the transaction coordinator answers: a new ID
+// gets a producer ID with epoch 0, a known one its epoch bumped (fencing
+// the previous producer, whose open transaction is aborted first —
+// CONCURRENT_TRANSACTIONS until that is done), and a timeout above
+// transaction.max.timeout.ms is INVALID_TRANSACTION_TIMEOUT. Requests
+// older than v4 get INVALID_PRODUCER_EPOCH where v4 has PRODUCER_FENCED.
 
-func (s *Server) handleInitProducerID(req *kmsg.InitProducerIDRequest) *kmsg.InitProducerIDResponse {
+func (s *Server) handleInitProducerID(ctx context.Context, req *kmsg.InitProducerIDRequest) *kmsg.InitProducerIDResponse {
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
-		s.log.Info("refusing transactional producer: transactions are not supported", "transactional_id", *req.TransactionalID)
-		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		tc, err := s.transactions()
+		if err == nil {
+			var id int64
+			var epoch int16
+			id, epoch, err = tc.InitProducerID(ctx, *req.TransactionalID, millis(req.TransactionTimeoutMillis), req.ProducerID, req.ProducerEpoch)
+			if err == nil {
+				resp.ProducerID, resp.ProducerEpoch = id, epoch
+			}
+		}
+		resp.ErrorCode = txnErrorCode(err, req.Version < 4)
 		return resp
 	}
 	if s.cfg.ProducerIDs == nil {
@@ -39,4 +53,22 @@ func (s *Server) handleInitProducerID(req *kmsg.InitProducerIDRequest) *kmsg.Ini
 	}
 	resp.ProducerID, resp.ProducerEpoch = id, 0
 	return resp
+}
+
+// transactions returns the transaction coordinator, or an error when the
+// server has none.
+func (s *Server) transactions() (*txn.Coordinator, error) {
+	if s.cfg.Transactions == nil {
+		return nil, fmt.Errorf("%w: this server runs no transaction coordinator", txn.ErrCoordinatorNotAvailable)
+	}
+	return s.cfg.Transactions, nil
+}
+
+// txnErrorCode maps a transaction coordinator error; old requests that
+// predate PRODUCER_FENCED (KIP-588) get INVALID_PRODUCER_EPOCH for it.
+func txnErrorCode(err error, noProducerFenced bool) int16 {
+	if noProducerFenced && errors.Is(err, txn.ErrProducerFenced) {
+		return kerr.InvalidProducerEpoch.Code
+	}
+	return errorCode(err)
 }

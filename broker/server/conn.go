@@ -267,7 +267,21 @@ func (s *Server) handle(ctx context.Context, r *request) (kmsg.Response, []splic
 	case *kmsg.OffsetDeleteRequest:
 		return s.handleOffsetDelete(ctx, req), nil, nil
 	case *kmsg.InitProducerIDRequest:
-		return s.handleInitProducerID(req), nil, nil
+		return s.handleInitProducerID(ctx, req), nil, nil
+	case *kmsg.AddPartitionsToTxnRequest:
+		return s.handleAddPartitionsToTxn(ctx, req), nil, nil
+	case *kmsg.AddOffsetsToTxnRequest:
+		return s.handleAddOffsetsToTxn(ctx, req), nil, nil
+	case *kmsg.EndTxnRequest:
+		return s.handleEndTxn(ctx, req), nil, nil
+	case *kmsg.DescribeProducersRequest:
+		return s.handleDescribeProducers(req), nil, nil
+	case *kmsg.DescribeTransactionsRequest:
+		return s.handleDescribeTransactions(ctx, req), nil, nil
+	case *kmsg.ListTransactionsRequest:
+		return s.handleListTransactions(ctx, req), nil, nil
+	case *kmsg.TxnOffsetCommitRequest:
+		return s.handleTxnOffsetCommit(ctx, req), nil, nil
 	}
 	return nil, nil, fmt.Errorf("%w: no handler for %s", errClose, kmsg.NameForKey(r.Key()))
 }

@@ -48,6 +48,21 @@ var errorTable = []struct {
 	// The group coordinator's errors come first: they wrap the replica
 	// and log errors of its writes, which they translate as Kafka's
 	// coordinator does (a lost leadership is NOT_COORDINATOR).
+	// The transaction coordinator's, for the same reason.
+	{txn.ErrInvalidRequest, kerr.InvalidRequest},
+	{txn.ErrNotCoordinator, kerr.NotCoordinator},
+	{txn.ErrCoordinatorLoadInProgress, kerr.CoordinatorLoadInProgress},
+	{txn.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
+	{txn.ErrConcurrentTransactions, kerr.ConcurrentTransactions},
+	{txn.ErrProducerFenced, kerr.ProducerFenced},
+	{txn.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
+	{txn.ErrInvalidProducerIDMapping, kerr.InvalidProducerIDMapping},
+	{txn.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{txn.ErrInvalidTransactionTimeout, kerr.InvalidTransactionTimeout},
+	{txn.ErrTransactionAbortable, kerr.TransactionAbortable},
+	{txn.ErrTransactionalIDNotFound, kerr.TransactionalIDNotFound},
+	{txn.ErrCoordinatorFenced, kerr.TransactionCoordinatorFenced},
+	{log.ErrCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{group.ErrInvalidGroupID, kerr.InvalidGroupID},
 	{group.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
 	{group.ErrNotCoordinator, kerr.NotCoordinator},

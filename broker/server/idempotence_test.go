@@ -188,8 +188,10 @@ func TestInitProducerIDAndSequenceErrors(t *testing.T) {
 		}
 		seen[r.ProducerID] = true
 	}
-	if r := initProducerID(t, c, 4, strp("tx")); r.ErrorCode != kerr.TransactionalIDAuthorizationFailed.Code {
-		t.Fatalf("transactional InitProducerID: %s", codeName(r.ErrorCode))
+	// No node coordinates a transactional ID before __transaction_state
+	// exists (FindCoordinator creates it).
+	if r := initProducerID(t, c, 4, strp("tx")); r.ErrorCode != kerr.NotCoordinator.Code {
+		t.Fatalf("transactional InitProducerID before FindCoordinator: %s", codeName(r.ErrorCode))
 	}
 	pid := initProducerID(t, c, 4, nil).ProducerID
 

@@ -50,6 +50,9 @@ type Config struct {
 	// ProducerIDs hands out idempotent producers' IDs (InitProducerId);
 	// nil answers COORDINATOR_NOT_AVAILABLE.
 	ProducerIDs *txn.ProducerIDs
+	// Transactions is the transaction coordinator; nil answers every
+	// transactional request with COORDINATOR_NOT_AVAILABLE.
+	Transactions *txn.Coordinator
 	// MaxRequestBytes is socket.request.max.bytes; larger frames close the
 	// connection.
 	MaxRequestBytes int32

@@ -136,6 +136,7 @@ type aggSpec struct {
 	init   func() any              // nil: the first value is the aggregate (reduce)
 	add    func(k, v, agg any) any // adds v to agg
 	sub    func(k, v, agg any) any // removes v from agg (table aggregations)
+	merge  func(k, a, b any) any   // merges two session aggregates
 	prefix string                  // processor name prefix
 }
 
@@ -146,6 +147,7 @@ func Count[K, V any](g GroupedStream[K, V], opts ...Option) Table[K, int64] {
 		init:   func() any { return int64(0) },
 		add:    func(_, _, agg any) any { return agg.(int64) + 1 },
 		sub:    func(_, _, agg any) any { return agg.(int64) - 1 },
+		merge:  func(_, a, b any) any { return a.(int64) + b.(int64) },
 		prefix: prefixAggregate,
 	}
 	if g.table {
@@ -160,7 +162,11 @@ func Reduce[K, V any](g GroupedStream[K, V], reducer func(agg, v V) V, opts ...O
 	if g.table {
 		g.b.fail("Reduce on a grouped table needs a subtractor: use ReduceTable")
 	}
-	spec := aggSpec{add: func(_, v, agg any) any { return reducer(as[V](agg), as[V](v)) }, prefix: prefixReduce}
+	spec := aggSpec{
+		add:    func(_, v, agg any) any { return reducer(as[V](agg), as[V](v)) },
+		merge:  func(_, a, b any) any { return reducer(as[V](a), as[V](b)) },
+		prefix: prefixReduce,
+	}
 	return aggregateGrouped[K, V, V](g, spec, g.vs, opts)
 }
 
@@ -170,6 +176,9 @@ func Reduce[K, V any](g GroupedStream[K, V], reducer func(agg, v V) V, opts ...O
 func Aggregate[K, V, A any](g GroupedStream[K, V], init func() A, aggregator func(k K, v V, agg A) A, opts ...Option) Table[K, A] {
 	if g.table {
 		g.b.fail("Aggregate on a grouped table needs a subtractor: use AggregateTable")
+	}
+	if g.win != nil {
+		g.b.fail("Aggregate on a windowed stream: use AggregateWindows or AggregateSessions")
 	}
 	spec := aggSpec{
 		init:   func() any { return init() },
@@ -232,7 +241,7 @@ func aggregateGrouped[K, V, A any](g GroupedStream[K, V], spec aggSpec, defSerde
 		aggSerde := serdeOr[A](b, o.valueSerde, defSerde, "aggregation "+procName)
 		parent := g.source(prefix)
 		ks := g.win.build(b, spec, procName, storeName, erase1(aggSerde), parent, o.storeOpts)
-		t := Table[K, A]{b: b, node: procName, vs: aggSerde, store: storeName}
+		t := Table[K, A]{b: b, node: procName, vs: aggSerde, store: storeName, win: g.win}
 		if k, ok := ks.(Serde[K]); ok {
 			t.ks = k
 		}

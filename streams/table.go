@@ -43,6 +43,9 @@ type Table[K, V any] struct {
 	store       string
 	materialize func()
 	getter      *getterSupplier
+	// win is set for windowed aggregation results (Suppress needs the
+	// window ends and grace period).
+	win *windowing
 }
 
 // NodeName returns the name of the node producing the table.

@@ -1,0 +1,305 @@
+package streams_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runnel/runnel/streams"
+	"github.com/runnel/runnel/streams/serde"
+	"github.com/runnel/runnel/streams/streamstest"
+)
+
+type in struct {
+	k  string
+	v  int64
+	ts int64
+}
+
+// runWindowed pipes inputs into "in" and returns the windowed output of
+// "out" as "[key@start/end]=value@ts" strings (value "null" for deletes).
+func runWindowed(t *testing.T, b *streams.Builder, outKey streams.Serde[streams.Windowed[string]], inputs []in) ([]string, *streamstest.Driver) {
+	t.Helper()
+	d := driver(t, build(t, b))
+	src := streamstest.CreateInputTopic(d, "in", serde.String(), serde.Int64())
+	for _, r := range inputs {
+		if err := src.PipeInputAt(r.k, r.v, r.ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := streamstest.CreateOutputTopic(d, "out", outKey, serde.Int64())
+	recs, err := out.ReadRecordsToList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		v := fmt.Sprint(r.Value)
+		if r.Tombstone {
+			v = "null"
+		}
+		got = append(got, fmt.Sprintf("[%s@%d/%d]=%s@%d", r.Key.Key, r.Key.Window.Start, r.Key.Window.End, v, r.Timestamp))
+	}
+	return got, d
+}
+
+func checkLines(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestWindowedCounts(t *testing.T) {
+	tests := []struct {
+		name    string
+		windows streams.Windows
+		outKey  streams.Serde[streams.Windowed[string]]
+		inputs  []in
+		want    []string
+		dropped int64
+	}{
+		{
+			name:    "tumbling with grace drops records after the grace period",
+			windows: streams.Tumbling(10 * time.Millisecond).Grace(5 * time.Millisecond),
+			outKey:  streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond),
+			inputs:  []in{{"a", 1, 1}, {"a", 1, 12}, {"a", 1, 8}, {"a", 1, 20}, {"a", 1, 9}, {"b", 1, 10}},
+			want:    []string{"[a@0/10]=1@1", "[a@10/20]=1@12", "[a@0/10]=2@8", "[a@20/30]=1@20", "[b@10/20]=1@10"},
+			dropped: 1,
+		},
+		{
+			name:    "tumbling without grace",
+			windows: streams.Tumbling(10 * time.Millisecond),
+			outKey:  streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond),
+			inputs:  []in{{"a", 1, 5}, {"a", 1, 10}, {"a", 1, 9}},
+			want:    []string{"[a@0/10]=1@5", "[a@10/20]=1@10"},
+			dropped: 1,
+		},
+		{
+			name:    "hopping",
+			windows: streams.Hopping(10*time.Millisecond, 5*time.Millisecond).Grace(time.Second),
+			outKey:  streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond),
+			inputs:  []in{{"a", 1, 7}, {"a", 1, 12}},
+			want:    []string{"[a@0/10]=1@7", "[a@5/15]=1@7", "[a@5/15]=2@12", "[a@10/20]=1@12"},
+		},
+		{
+			name:    "session merges and drops late sessions",
+			windows: streams.Sessions(5 * time.Millisecond),
+			outKey:  streams.SessionWindowedSerde(serde.String()),
+			inputs:  []in{{"a", 1, 0}, {"a", 1, 3}, {"a", 1, 20}, {"a", 1, 2}, {"a", 1, 24}, {"a", 1, 18}},
+			want: []string{
+				"[a@0/0]=1@0",
+				"[a@0/0]=null@0", "[a@0/3]=2@3",
+				"[a@20/20]=1@20",
+				"[a@20/20]=null@20", "[a@20/24]=2@24",
+				"[a@20/24]=null@24", "[a@18/24]=3@24",
+			},
+			dropped: 1,
+		},
+		{
+			name:    "sliding in order and out of order within grace",
+			windows: streams.Sliding(10 * time.Millisecond).Grace(20 * time.Millisecond),
+			outKey:  streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond),
+			inputs:  []in{{"a", 1, 10}, {"a", 1, 15}, {"a", 1, 30}, {"a", 1, 13}},
+			want: []string{
+				"[a@0/10]=1@10",
+				"[a@11/21]=1@15", "[a@5/15]=2@15",
+				"[a@20/30]=1@30",
+				"[a@5/15]=3@15", "[a@11/21]=2@15", "[a@3/13]=2@13", "[a@14/24]=1@15",
+			},
+		},
+		{
+			name:    "sliding early records share [0, diff]",
+			windows: streams.Sliding(10 * time.Millisecond).Grace(time.Second),
+			outKey:  streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond),
+			inputs:  []in{{"a", 1, 2}, {"a", 1, 5}},
+			want:    []string{"[a@0/10]=1@2", "[a@3/13]=1@5", "[a@0/10]=2@5"},
+		},
+		{
+			name:    "sliding drops records whose windows closed",
+			windows: streams.Sliding(10 * time.Millisecond),
+			outKey:  streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond),
+			inputs:  []in{{"a", 1, 30}, {"a", 1, 15}},
+			want:    []string{"[a@20/30]=1@30"},
+			dropped: 1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			s := streams.StreamOf(b, "in", serde.String(), serde.Int64())
+			counts := streams.Count(streams.WindowedBy(streams.GroupByKey(s), tc.windows))
+			counts.ToStream().To("out", tc.outKey, serde.Int64())
+			got, d := runWindowed(t, b, tc.outKey, tc.inputs)
+			checkLines(t, got, tc.want...)
+			if d.DroppedRecords() != tc.dropped {
+				t.Errorf("DroppedRecords = %d, want %d", d.DroppedRecords(), tc.dropped)
+			}
+		})
+	}
+}
+
+func TestWindowedReduceAndAggregateSessions(t *testing.T) {
+	b := streams.NewBuilder()
+	s := streams.StreamOf(b, "in", serde.String(), serde.Int64())
+	g := streams.GroupByKey(s)
+	streams.Reduce(streams.WindowedBy(g, streams.Tumbling(10*time.Millisecond)), func(a, v int64) int64 { return max(a, v) }).
+		ToStream().To("out", streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond), serde.Int64())
+	sums := streams.AggregateSessions(streams.WindowedBy(g, streams.Sessions(5*time.Millisecond)),
+		func() int64 { return 100 },
+		func(k string, v, agg int64) int64 { return agg + v },
+		func(k string, a, b int64) int64 { return a + b - 100 },
+		streams.WithValueSerde(serde.Int64()), streams.Materialized("sessions"))
+	sums.ToStream().To("sessions", streams.SessionWindowedSerde(serde.String()), serde.Int64())
+	got, d := runWindowed(t, b, streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond), []in{{"a", 3, 1}, {"a", 7, 4}, {"a", 5, 8}})
+	checkLines(t, got, "[a@0/10]=3@1", "[a@0/10]=7@4", "[a@0/10]=7@8")
+	st, err := streamstest.SessionStore[string, int64](d, "sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.Fetch("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || all[0].Key.Window != (streams.Window{Start: 1, End: 8}) || all[0].Value != 115 {
+		t.Errorf("sessions = %+v, want one session [1,8] = 115", all)
+	}
+	// Aggregate without a merger cannot run over sessions.
+	b2 := streams.NewBuilder()
+	s2 := streams.StreamOf(b2, "in", serde.String(), serde.Int64())
+	streams.Aggregate(streams.WindowedBy(streams.GroupByKey(s2), streams.Sessions(time.Second)), func() int64 { return 0 },
+		func(k streams.Windowed[string], v, a int64) int64 { return a + v }, streams.WithValueSerde(serde.Int64()))
+	if _, err := b2.Build(); err == nil || !strings.Contains(err.Error(), "AggregateSessions") {
+		t.Errorf("Build error = %v, want one pointing to AggregateSessions", err)
+	}
+	b3 := streams.NewBuilder()
+	s3 := streams.StreamOf(b3, "in", serde.String(), serde.Int64())
+	streams.AggregateWindows(streams.WindowedBy(streams.GroupByKey(s3), streams.Sessions(time.Second)), func() int64 { return 0 },
+		func(k string, v, a int64) int64 { return a + v }, streams.WithValueSerde(serde.Int64()))
+	if _, err := b3.Build(); err == nil || !strings.Contains(err.Error(), "AggregateSessions") {
+		t.Errorf("Build error = %v, want one pointing to AggregateSessions", err)
+	}
+}
+
+func TestSuppress(t *testing.T) {
+	t.Run("until window closes emits final results once", func(t *testing.T) {
+		b := streams.NewBuilder()
+		s := streams.StreamOf(b, "in", serde.String(), serde.Int64())
+		counts := streams.Count(streams.WindowedBy(streams.GroupByKey(s), streams.Tumbling(10*time.Millisecond).Grace(5*time.Millisecond)))
+		ks := streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond)
+		streams.Suppress(counts, streams.UntilWindowCloses()).ToStream().To("out", ks, serde.Int64())
+		got, _ := runWindowed(t, b, ks, []in{{"a", 1, 1}, {"a", 1, 5}, {"b", 1, 3}, {"a", 1, 12}, {"a", 1, 16}, {"a", 1, 4}, {"a", 1, 27}})
+		checkLines(t, got, "[a@0/10]=2@5", "[b@0/10]=1@3", "[a@10/20]=2@16")
+	})
+	t.Run("until window closes drops merged sessions", func(t *testing.T) {
+		b := streams.NewBuilder()
+		s := streams.StreamOf(b, "in", serde.String(), serde.Int64())
+		counts := streams.Count(streams.WindowedBy(streams.GroupByKey(s), streams.Sessions(5*time.Millisecond)))
+		ks := streams.SessionWindowedSerde(serde.String())
+		streams.Suppress(counts, streams.UntilWindowCloses()).ToStream().To("out", ks, serde.Int64())
+		got, _ := runWindowed(t, b, ks, []in{{"a", 1, 0}, {"a", 1, 3}, {"a", 1, 4}, {"b", 1, 10}})
+		checkLines(t, got, "[a@0/4]=3@4")
+	})
+	t.Run("until time limit", func(t *testing.T) {
+		b := streams.NewBuilder()
+		s := streams.StreamOf(b, "in", serde.String(), serde.Int64())
+		counts := streams.Count(streams.GroupByKey(s))
+		streams.Suppress(counts, streams.UntilTimeLimit(10*time.Millisecond)).ToStream().To("out", serde.String(), serde.Int64())
+		d := driver(t, build(t, b))
+		src := streamstest.CreateInputTopic(d, "in", serde.String(), serde.Int64())
+		for _, r := range []in{{"a", 1, 0}, {"a", 1, 5}, {"b", 1, 8}, {"a", 1, 10}, {"b", 1, 19}} {
+			if err := src.PipeInputAt(r.k, r.v, r.ts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		recs, _ := streamstest.CreateOutputTopic(d, "out", serde.String(), serde.Int64()).ReadRecordsToList()
+		var got []string
+		for _, r := range recs {
+			got = append(got, fmt.Sprintf("%s=%d@%d", r.Key, r.Value, r.Timestamp))
+		}
+		checkLines(t, got, "a=3@10", "b=2@19")
+	})
+	t.Run("buffer bound emits early", func(t *testing.T) {
+		b := streams.NewBuilder()
+		s := streams.StreamOf(b, "in", serde.String(), serde.Int64())
+		counts := streams.Count(streams.GroupByKey(s))
+		streams.Suppress(counts, streams.UntilTimeLimit(time.Hour).EmitEarlyWhenFull(1)).ToStream().To("out", serde.String(), serde.Int64())
+		d := driver(t, build(t, b))
+		src := streamstest.CreateInputTopic(d, "in", serde.String(), serde.Int64())
+		_ = src.PipeInputAt("a", 1, 0)
+		_ = src.PipeInputAt("b", 1, 1)
+		kvs, _ := streamstest.CreateOutputTopic(d, "out", serde.String(), serde.Int64()).ReadKeyValuesToList()
+		if !equalKVs(kvs, []streams.KeyValue[string, int64]{{"a", 1}}) {
+			t.Errorf("early emits = %v, want a=1", kvs)
+		}
+	})
+}
+
+func TestSuppressDescribeGolden(t *testing.T) {
+	named := "Topologies:\n" +
+		"   Sub-topology: 0\n" +
+		"    Source: KSTREAM-SOURCE-0000000000 (topics: [input])\n" +
+		"      --> KSTREAM-KEY-SELECT-0000000001\n" +
+		"    Processor: KSTREAM-KEY-SELECT-0000000001 (stores: [])\n" +
+		"      --> counts-repartition-filter\n" +
+		"      <-- KSTREAM-SOURCE-0000000000\n" +
+		"    Processor: counts-repartition-filter (stores: [])\n" +
+		"      --> counts-repartition-sink\n" +
+		"      <-- KSTREAM-KEY-SELECT-0000000001\n" +
+		"    Sink: counts-repartition-sink (topic: counts-repartition)\n" +
+		"      <-- counts-repartition-filter\n" +
+		"\n" +
+		"  Sub-topology: 1\n" +
+		"    Source: counts-repartition-source (topics: [counts-repartition])\n" +
+		"      --> KSTREAM-AGGREGATE-0000000002\n" +
+		"    Processor: KSTREAM-AGGREGATE-0000000002 (stores: [counts])\n" +
+		"      --> myname\n" +
+		"      <-- counts-repartition-source\n" +
+		"    Processor: myname (stores: [myname-store])\n" +
+		"      --> KTABLE-TOSTREAM-0000000006\n" +
+		"      <-- KSTREAM-AGGREGATE-0000000002\n" +
+		"    Processor: KTABLE-TOSTREAM-0000000006 (stores: [])\n" +
+		"      --> KSTREAM-MAP-0000000007\n" +
+		"      <-- myname\n" +
+		"    Processor: KSTREAM-MAP-0000000007 (stores: [])\n" +
+		"      --> KSTREAM-SINK-0000000008\n" +
+		"      <-- KTABLE-TOSTREAM-0000000006\n" +
+		"    Sink: KSTREAM-SINK-0000000008 (topic: output-suppressed)\n" +
+		"      <-- KSTREAM-MAP-0000000007\n" +
+		"\n"
+	anonymousIntermediate := "Topologies:\n" +
+		"   Sub-topology: 0\n" +
+		"    Source: KSTREAM-SOURCE-0000000000 (topics: [input])\n" +
+		"      --> KSTREAM-AGGREGATE-0000000002\n" +
+		"    Processor: KSTREAM-AGGREGATE-0000000002 (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000001])\n" +
+		"      --> KTABLE-SUPPRESS-0000000003\n" +
+		"      <-- KSTREAM-SOURCE-0000000000\n" +
+		"    Processor: KTABLE-SUPPRESS-0000000003 (stores: [KTABLE-SUPPRESS-STATE-STORE-0000000004])\n" +
+		"      --> KTABLE-TOSTREAM-0000000005\n" +
+		"      <-- KSTREAM-AGGREGATE-0000000002\n" +
+		"    Processor: KTABLE-TOSTREAM-0000000005 (stores: [])\n" +
+		"      --> KSTREAM-SINK-0000000006\n" +
+		"      <-- KTABLE-SUPPRESS-0000000003\n" +
+		"    Sink: KSTREAM-SINK-0000000006 (topic: output)\n" +
+		"      <-- KTABLE-TOSTREAM-0000000005\n" +
+		"\n"
+
+	b := streams.NewBuilder()
+	s := streams.StreamOf(b, "input", serde.String(), serde.String())
+	g := streams.GroupBy(s, func(k, v string) string { return k }, streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
+	counts := streams.Count(streams.WindowedBy(g, streams.Sessions(5*time.Millisecond).Grace(5*time.Millisecond)),
+		streams.Materialized("counts", streams.WithCaching(false)))
+	sup := streams.Suppress(counts, streams.UntilWindowCloses().WithName("myname")).ToStream()
+	streams.Map(sup, func(k streams.Windowed[string], v int64) (string, int64) { return k.Key, v }).To("output-suppressed", serde.String(), serde.Int64())
+	if got := build(t, b).Describe().String(); got != named {
+		t.Errorf("named suppression:\n%s\nwant:\n%s", got, named)
+	}
+
+	b = streams.NewBuilder()
+	s = streams.StreamOf(b, "input", serde.String(), serde.String())
+	streams.Suppress(streams.Count(streams.GroupByKey(s)), streams.UntilTimeLimit(time.Second)).ToStream().To("output", serde.String(), serde.Int64())
+	if got := build(t, b).Describe().String(); got != anonymousIntermediate {
+		t.Errorf("anonymous suppression:\n%s\nwant:\n%s", got, anonymousIntermediate)
+	}
+}

@@ -270,17 +270,22 @@ func (n *node) withChildren(l, r *node) *node {
 	return &c
 }
 
-// split returns the trees of keys < k and >= k.
+// split returns the trees of keys below and above k; a node with key k is
+// left out.
 func split(n *node, k []byte) (*node, *node) {
 	if n == nil {
 		return nil, nil
 	}
-	if bytes.Compare(n.key, k) < 0 {
+	switch c := bytes.Compare(n.key, k); {
+	case c < 0:
 		l, r := split(n.right, k)
 		return n.withChildren(n.left, l), r
+	case c > 0:
+		l, r := split(n.left, k)
+		return l, n.withChildren(r, n.right)
+	default:
+		return n.left, n.right
 	}
-	l, r := split(n.left, k)
-	return l, n.withChildren(r, n.right)
 }
 
 // merge joins two trees where every key of a is below every key of b.
@@ -297,27 +302,17 @@ func merge(a, b *node) *node {
 	}
 }
 
-// replace returns n with the value of key k (present in n) set to v.
-func replace(n *node, k, v []byte) *node {
-	c := bytes.Compare(k, n.key)
-	r := *n
-	switch {
-	case c == 0:
-		r.value = v
-	case c < 0:
-		r.left = replace(n.left, k, v)
-	default:
-		r.right = replace(n.right, k, v)
-	}
-	return &r
-}
-
-// insert adds nn, whose key is not in n.
+// insert adds nn to n, replacing the value of an equal key.
 func insert(n *node, nn *node) *node {
 	if n == nil {
 		return nn
 	}
 	c := bytes.Compare(nn.key, n.key)
+	if c == 0 {
+		r := *n
+		r.value = nn.value
+		return &r
+	}
 	if nn.prio > n.prio {
 		l, r := split(n, nn.key)
 		return nn.withChildren(l, r)
@@ -380,10 +375,6 @@ func (e *memEngine) get(k []byte) ([]byte, error) {
 }
 
 func (e *memEngine) putLocked(k, v []byte) {
-	if lookup(e.root, k) != nil {
-		e.root = replace(e.root, k, bytes.Clone(nonNil(v)))
-		return
-	}
 	e.root = insert(e.root, &node{key: bytes.Clone(k), value: bytes.Clone(nonNil(v)), prio: e.rnd.Uint64(), size: 1})
 }
 

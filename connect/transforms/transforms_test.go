@@ -39,10 +39,10 @@ func slicesContains(l []string, s string) bool {
 
 var (
 	personSchema = data.StructBuilder().Name("person").Version(1).
-			Field("name", data.Required(data.TypeString)).
-			Field("age", data.Optional(data.TypeInt32)).
-			Field("city", data.NewBuilder(data.TypeString).Optional().Default("Oslo").MustBuild()).
-			MustBuild()
+		Field("name", data.Required(data.TypeString)).
+		Field("age", data.Optional(data.TypeInt32)).
+		Field("city", data.NewBuilder(data.TypeString).Optional().Default("Oslo").MustBuild()).
+		MustBuild()
 )
 
 func person(name string, age any) *data.Struct {

@@ -283,11 +283,22 @@ func (s *FileOffsetStore) save(data map[string]map[string]ConnectorOffset) error
 			f.Offsets = append(f.Offsets, fileOffset{Key: k, Value: v})
 		}
 	}
-	b, err := json.MarshalIndent(f, "", " ")
-	if err != nil {
-		return fmt.Errorf("connect: offsets: %w", err)
+	// One entry per line, keys and values compact as in the offsets topic.
+	var b bytes.Buffer
+	b.WriteString("{\"offsets\":[")
+	for i, e := range f.Offsets {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n")
+		line, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("connect: offsets: %w", err)
+		}
+		b.Write(line)
 	}
-	return writeFileAtomic(s.path, append(b, '\n'))
+	b.WriteString("\n]}\n")
+	return writeFileAtomic(s.path, b.Bytes())
 }
 
 // writeFileAtomic replaces path with data: temporary file, fsync, rename,

@@ -254,8 +254,10 @@ func (c *Cache) iter(ns *namespace, lo, hi []byte, reverse bool) rawIter {
 }
 
 // Flushed is one cache entry written downstream at a flush or an eviction.
-type Flushed struct {
-	Key []byte
+// K is []byte for key-value stores and Windowed[[]byte] for window and
+// session stores.
+type Flushed[K any] struct {
+	Key K
 	// NewValue is the value written; nil for a delete.
 	NewValue []byte
 	// OldValue is the store's value before the write; nil if absent.
@@ -268,7 +270,36 @@ type Flushed struct {
 // after the write: the DSL forwards it as the aggregation's result, which
 // is how caching turns many updates of a key into one ("emit on flush").
 // Entries that delete an absent key are not passed on.
-type FlushListener func(Flushed) error
+type FlushListener[K any] func(Flushed[K]) error
+
+// CachingConfig configures a cached store.
+type CachingConfig[K any] struct {
+	// Cache is the stream thread's cache. Required.
+	Cache *Cache
+	// Clock supplies write timestamps and is set to each entry's
+	// timestamp while it is written downstream. Nil: timestamps are -1.
+	Clock *Clock
+	// Forward receives the entries written downstream. Nil: none.
+	Forward FlushListener[K]
+}
+
+func (c CachingConfig[K]) now() int64 {
+	if c.Clock == nil {
+		return -1
+	}
+	return c.Clock.Now()
+}
+
+// withEntryClock sets the clock to ts for the duration of f.
+func (c CachingConfig[K]) withEntryClock(ts int64, f func() error) error {
+	if c.Clock == nil {
+		return f()
+	}
+	prev := c.Clock.Now()
+	c.Clock.Set(ts)
+	defer c.Clock.Set(prev)
+	return f()
+}
 
 // CachedKeyValue is a write-back cache in front of a key-value store
 // (Kafka's CachingKeyValueStore). Writes stay in the cache, several writes
@@ -277,33 +308,25 @@ type FlushListener func(Flushed) error
 // Reads see the cache's writes. Use it from one writer goroutine; readers
 // may run concurrently.
 type CachedKeyValue struct {
-	inner   KeyValueBytes
-	cache   *Cache
-	ns      *namespace
-	clock   *Clock
-	forward FlushListener
-	fmu     sync.Mutex // one downstream write at a time
+	inner KeyValueBytes
+	cfg   CachingConfig[[]byte]
+	cache *Cache
+	ns    *namespace
+	fmu   sync.Mutex // one downstream write at a time
 }
 
 var _ KeyValueBytes = (*CachedKeyValue)(nil)
 
-// NewCachedKeyValue puts a namespace of cache in front of inner. clock
-// (may be nil) supplies write timestamps and is set to each entry's
-// timestamp while it is written downstream; forward (may be nil) receives
-// flushed entries.
-func NewCachedKeyValue(inner KeyValueBytes, cache *Cache, clock *Clock, forward FlushListener) *CachedKeyValue {
-	return &CachedKeyValue{inner: inner, cache: cache, ns: cache.register(inner.Name()), clock: clock, forward: forward}
+// NewCachedKeyValue puts a namespace of cfg.Cache in front of inner.
+func NewCachedKeyValue(inner KeyValueBytes, cfg CachingConfig[[]byte]) (*CachedKeyValue, error) {
+	if cfg.Cache == nil {
+		return nil, fmt.Errorf("%w: store %q: CachingConfig.Cache is nil", ErrConfig, inner.Name())
+	}
+	return &CachedKeyValue{inner: inner, cfg: cfg, cache: cfg.Cache, ns: cfg.Cache.register(inner.Name())}, nil
 }
 
 // Name returns the store name.
 func (s *CachedKeyValue) Name() string { return s.inner.Name() }
-
-func (s *CachedKeyValue) now() int64 {
-	if s.clock == nil {
-		return -1
-	}
-	return s.clock.Now()
-}
 
 // downstream writes flushed entries to the wrapped store and the listener.
 func (s *CachedKeyValue) downstream(entries []*cacheEntry) error {
@@ -312,29 +335,25 @@ func (s *CachedKeyValue) downstream(entries []*cacheEntry) error {
 	}
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	var prev int64
-	if s.clock != nil {
-		prev = s.clock.Now()
-		defer s.clock.Set(prev)
-	}
 	for _, e := range entries {
-		var old []byte
-		if s.forward != nil {
-			var err error
-			if old, err = s.inner.Get(e.key); err != nil {
-				return err
+		err := s.cfg.withEntryClock(e.ts, func() error {
+			var old []byte
+			if s.cfg.Forward != nil {
+				var err error
+				if old, err = s.inner.Get(e.key); err != nil {
+					return err
+				}
 			}
-		}
-		if s.clock != nil {
-			s.clock.Set(e.ts)
-		}
-		if err := s.inner.Put(e.key, e.value); err != nil {
-			return fmt.Errorf("store %q: flush cache: %w", s.Name(), err)
-		}
-		if s.forward != nil && (e.value != nil || old != nil) {
-			if err := s.forward(Flushed{Key: e.key, NewValue: e.value, OldValue: old, Timestamp: e.ts}); err != nil {
-				return err
+			if err := s.inner.Put(e.key, e.value); err != nil {
+				return fmt.Errorf("store %q: flush cache: %w", s.Name(), err)
 			}
+			if s.cfg.Forward != nil && (e.value != nil || old != nil) {
+				return s.cfg.Forward(Flushed[[]byte]{Key: e.key, NewValue: e.value, OldValue: old, Timestamp: e.ts})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -354,7 +373,7 @@ func (s *CachedKeyValue) Get(key []byte) ([]byte, error) {
 
 // Put caches the write.
 func (s *CachedKeyValue) Put(key, value []byte) error {
-	return s.downstream(s.cache.putDirty(s.ns, key, value, s.now()))
+	return s.downstream(s.cache.putDirty(s.ns, key, value, s.cfg.now()))
 }
 
 // PutIfAbsent caches the write if key has no value.
@@ -420,6 +439,25 @@ func (s *CachedKeyValue) PrefixScan(prefix []byte) Iterator[[]byte, []byte] {
 // cache wins on equal keys and its tombstones hide the store's entries.
 func (s *CachedKeyValue) merged(store Iterator[[]byte, []byte], lo, hi []byte, reverse bool) Iterator[[]byte, []byte] {
 	return mergeIters(s.cache.iter(s.ns, lo, hi, reverse), store, reverse)
+}
+
+// filterRaw passes on the entries of r whose key keep accepts.
+func filterRaw(r rawIter, keep func(k []byte) bool) rawIter {
+	return &filteredRaw{rawIter: r, keep: keep}
+}
+
+type filteredRaw struct {
+	rawIter
+	keep func([]byte) bool
+}
+
+func (f *filteredRaw) next() bool {
+	for f.rawIter.next() {
+		if f.keep(f.rawIter.key()) {
+			return true
+		}
+	}
+	return false
 }
 
 func mergeIters(cached rawIter, store Iterator[[]byte, []byte], reverse bool) Iterator[[]byte, []byte] {
@@ -500,12 +538,17 @@ func (s *CachedKeyValue) Close() error {
 
 // Restore drops the cached entries and applies records to the wrapped store.
 func (s *CachedKeyValue) Restore(records []ChangelogRecord) error {
-	s.cache.mu.Lock()
-	for el := s.ns.lru.Front(); el != nil; {
+	s.cache.clear(s.ns)
+	return restoreInto(s.inner, s.Name(), records)
+}
+
+// clear drops every entry of ns without writing it anywhere.
+func (c *Cache) clear(ns *namespace) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for el := ns.lru.Front(); el != nil; {
 		next := el.Next()
-		s.cache.remove(s.ns, el)
+		c.remove(ns, el)
 		el = next
 	}
-	s.cache.mu.Unlock()
-	return restoreInto(s.inner, s.Name(), records)
 }

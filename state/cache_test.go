@@ -10,7 +10,7 @@ import (
 
 type flushLog struct{ got []string }
 
-func (f *flushLog) listener(e Flushed) error {
+func (f *flushLog) listener(e Flushed[[]byte]) error {
 	str := func(b []byte) string {
 		if b == nil {
 			return "nil"
@@ -41,7 +41,7 @@ func TestCacheDedupAndFlush(t *testing.T) {
 			inner := openKV(t, im)
 			logged := NewLoggedKeyValue(inner, sink, clock.Now)
 			fl := &flushLog{}
-			s := NewCachedKeyValue(logged, newCache(t, 0), clock, fl.listener)
+			s := mustCached(t, logged, CachingConfig[[]byte]{Cache: newCache(t, 0), Clock: clock, Forward: fl.listener})
 
 			for i, v := range []string{"1", "2", "3"} {
 				clock.Set(int64(100 + i))
@@ -99,7 +99,7 @@ func TestCacheMergedRanges(t *testing.T) {
 			for _, k := range []string{"a", "b", "c", "e"} {
 				inner.Put(b(k), b("store-"+k))
 			}
-			s := NewCachedKeyValue(inner, newCache(t, 0), nil, nil)
+			s := mustCached(t, inner, CachingConfig[[]byte]{Cache: newCache(t, 0)})
 			s.Put(b("b"), b("cache-b"))
 			s.Delete(b("c"))
 			s.Put(b("d"), b("cache-d"))
@@ -137,7 +137,7 @@ func TestCacheEviction(t *testing.T) {
 			entry := int64(1 + 1 + cacheEntryOverhead) // one-byte key and value
 			fl := &flushLog{}
 			inner := openKV(t, im)
-			s := NewCachedKeyValue(inner, newCache(t, 3*entry), nil, fl.listener)
+			s := mustCached(t, inner, CachingConfig[[]byte]{Cache: newCache(t, 3*entry), Forward: fl.listener})
 			s.Put(b("a"), b("1"))
 			s.Put(b("b"), b("2"))
 			s.Put(b("c"), b("3"))
@@ -164,8 +164,8 @@ func TestCacheSharedBudget(t *testing.T) {
 	entry := int64(2 + cacheEntryOverhead)
 	c := newCache(t, 2*entry)
 	fl1, fl2 := &flushLog{}, &flushLog{}
-	s1 := NewCachedKeyValue(openKV(t, impls[1]), c, nil, fl1.listener)
-	s2 := NewCachedKeyValue(openKV(t, impls[1]), c, nil, fl2.listener)
+	s1 := mustCached(t, openKV(t, impls[1]), CachingConfig[[]byte]{Cache: c, Forward: fl1.listener})
+	s2 := mustCached(t, openKV(t, impls[1]), CachingConfig[[]byte]{Cache: c, Forward: fl2.listener})
 	s1.Put(b("a"), b("1"))
 	s2.Put(b("a"), b("1"))
 	if c.Size() != 2*entry || len(fl1.got)+len(fl2.got) != 0 {
@@ -194,7 +194,7 @@ func TestCacheModel(t *testing.T) {
 	for _, im := range impls {
 		t.Run(im.name, func(t *testing.T) {
 			inner := openKV(t, im)
-			s := NewCachedKeyValue(inner, newCache(t, 8*(cacheEntryOverhead+8)), nil, nil)
+			s := mustCached(t, inner, CachingConfig[[]byte]{Cache: newCache(t, 8*(cacheEntryOverhead+8))})
 			model := map[string]string{}
 			r := rand.New(rand.NewPCG(5, 6))
 			key := func() string { return fmt.Sprintf("k%02d", r.IntN(40)) }
@@ -245,4 +245,13 @@ func TestCacheModel(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustCached(t *testing.T, inner KeyValueBytes, cfg CachingConfig[[]byte]) *CachedKeyValue {
+	t.Helper()
+	s, err := NewCachedKeyValue(inner, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

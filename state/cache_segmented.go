@@ -304,7 +304,9 @@ func NewCachedSession(inner SessionBytes, segmentInterval time.Duration, cfg Cac
 // Name returns the store name.
 func (s *CachedSession) Name() string { return s.inner.Name() }
 
-func (s *CachedSession) ck(key []byte, w Window) []byte { return s.c.key(w.End, SessionStoreKey(key, w)) }
+func (s *CachedSession) ck(key []byte, w Window) []byte {
+	return s.c.key(w.End, SessionStoreKey(key, w))
+}
 
 func (s *CachedSession) decode(ck []byte) (Windowed[[]byte], bool) {
 	if len(ck) < 8 {

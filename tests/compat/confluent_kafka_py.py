@@ -18,6 +18,12 @@ reading every record once; AdminClient.list_groups shows the group, its
 members and their assignments. confluent-kafka 1.7 has no
 AdminClient.list_consumer_groups/describe_consumer_groups (added in 2.0);
 list_groups (ListGroups and DescribeGroups) stands in for them.
+Transactions: a transactional producer commits and aborts; read_committed
+consumers read exactly the committed records and stop before an open
+transaction; a consume-transform-produce loop with
+send_offsets_to_transaction, every other transaction aborted and retried,
+writes each input record exactly once and leaves the group's offsets at the
+input's end.
 
 Prints "ok   <check>" or "FAIL <check>: <reason>" per check and exits 1 when
 any check failed.
@@ -828,6 +834,164 @@ def group_rebalance(produced):
         c.close()
 
 
+# ---- transactions ----
+
+TXN_PARTS = 3
+TXN_ROUNDS = 6
+TXN_PER_ROUND = 90
+
+
+def read_to_end(topic, parts, **extra):
+    """Reads every partition of topic from the beginning to its end (the
+    last stable offset under read_committed) and returns the values by
+    partition, in order."""
+    c = new_consumer(**extra)
+    got = {p: [] for p in range(parts)}
+    try:
+        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(parts)])
+        eof = set()
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and len(eof) < parts:
+            msg = c.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                expect(msg.error().code() == KafkaError._PARTITION_EOF, "consume error: %s", msg.error())
+                eof.add(msg.partition())
+                continue
+            got[msg.partition()].append(msg.value())
+        expect(len(eof) == parts, "only %d of %d partitions read to their end", len(eof), parts)
+    finally:
+        c.close()
+    return got
+
+
+def txn_producer(txn_id):
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": txn_id,
+                  "transaction.timeout.ms": 60000, "allow.auto.create.topics": False})
+    p.init_transactions(TIMEOUT)
+    return p
+
+
+def transactions_commit_abort():
+    """A transactional producer commits some transactions and aborts
+    others; a read_committed consumer reads exactly the committed records,
+    in order, and stops before a transaction still open; a read_uncommitted
+    one reads everything written."""
+    admin = admin_client()
+    topic = "ck-txn-" + RUN
+    create_topic(admin, topic, TXN_PARTS)
+    p = txn_producer("ck-txn-" + RUN)
+    want = {q: [] for q in range(TXN_PARTS)}
+    written = {q: [] for q in range(TXN_PARTS)}
+    for t in range(TXN_ROUNDS):
+        p.begin_transaction()
+        vals = [("t%d-%d" % (t, i)).encode() for i in range(TXN_PER_ROUND)]
+        for i, v in enumerate(vals):
+            p.produce(topic, v, b"k%d" % i, partition=i % TXN_PARTS)
+            written[i % TXN_PARTS].append(v)
+        # Written before the abort: abort_transaction drops what is still
+        # queued in the client, and the broker must see aborted records.
+        expect(p.flush(TIMEOUT) == 0, "transaction %d not delivered", t)
+        if t % 3 == 2:
+            p.abort_transaction(TIMEOUT)
+        else:
+            p.commit_transaction(TIMEOUT)
+            for i, v in enumerate(vals):
+                want[i % TXN_PARTS].append(v)
+    # A transaction left open: read_committed readers stop before it.
+    p.begin_transaction()
+    p.produce(topic, b"open", b"k", partition=0)
+    expect(p.flush(TIMEOUT) == 0, "open transaction's record not delivered")
+    got = read_to_end(topic, TXN_PARTS, **{"isolation.level": "read_committed"})
+    expect(got == want, "read_committed read %s records, want %s committed ones",
+           {q: len(v) for q, v in got.items()}, {q: len(v) for q, v in want.items()})
+    p.abort_transaction(TIMEOUT)
+    got = read_to_end(topic, TXN_PARTS, **{"isolation.level": "read_committed"})
+    expect(got == want, "after the abort read_committed read %s records, want %s",
+           {q: len(v) for q, v in got.items()}, {q: len(v) for q, v in want.items()})
+    written[0].append(b"open")
+    got = read_to_end(topic, TXN_PARTS, **{"isolation.level": "read_uncommitted"})
+    expect(got == written, "read_uncommitted read %s records, want all %s written",
+           {q: len(v) for q, v in got.items()}, {q: len(v) for q, v in written.items()})
+
+
+def transactions_consume_transform_produce():
+    """Exactly-once consume-transform-produce: a group member reads an
+    input topic read_committed, writes each record upper-cased to an output
+    topic and commits its input offsets in the same transaction
+    (send_offsets_to_transaction); every other transaction is aborted and
+    retried from the committed offsets. The output holds every input record
+    exactly once; the group's committed offsets are the input's end."""
+    admin = admin_client()
+    src, dst = "ck-eos-in-" + RUN, "ck-eos-out-" + RUN
+    create_topic(admin, src, 2)
+    create_topic(admin, dst, 2)
+    inp = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all"})
+    values = [("rec-%d" % i).encode() for i in range(400)]
+    for i, v in enumerate(values):
+        inp.produce(src, v, partition=i % 2)
+    expect(inp.flush(TIMEOUT) == 0, "input not delivered")
+    group = "ck-eos-" + RUN
+    p = txn_producer("ck-eos-" + RUN)
+    attempt = 0
+    done = 0
+    deadline = time.monotonic() + 3 * TIMEOUT
+    while done < len(values) and time.monotonic() < deadline:
+        c = group_consumer_committed(group)
+        try:
+            batch = []
+            end = time.monotonic() + 2
+            while len(batch) < 50 and time.monotonic() < end:
+                msg = c.poll(0.2)
+                if msg is None or msg.error():
+                    continue
+                batch.append(msg)
+            if not batch:
+                continue
+            p.begin_transaction()
+            for m in batch:
+                p.produce(dst, m.value().upper(), partition=m.partition())
+            p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), TIMEOUT)
+            attempt += 1
+            if attempt % 2 == 0:
+                p.abort_transaction(TIMEOUT)
+            else:
+                p.commit_transaction(TIMEOUT)
+                done += len(batch)
+        finally:
+            c.close()
+    expect(done == len(values), "transformed %d of %d records", done, len(values))
+    got = read_to_end(dst, 2, **{"isolation.level": "read_committed"})
+    out = sorted(v for vs in got.values() for v in vs)
+    expect(out == sorted(v.upper() for v in values),
+           "output has %d records (%d distinct), want each of %d exactly once",
+           len(out), len(set(out)), len(values))
+    c = group_consumer_committed(group)
+    try:
+        committed = c.committed([TopicPartition(src, q) for q in range(2)], timeout=TIMEOUT)
+    finally:
+        c.close()
+    expect([tp.offset for tp in committed] == [200, 200], "committed offsets %s, want [200, 200]",
+           [tp.offset for tp in committed])
+
+
+def group_consumer_committed(group):
+    """A read_committed member of group that resumes from the committed
+    offsets, assigned both partitions of its topic directly."""
+    c = Consumer({
+        "bootstrap.servers": BOOTSTRAP,
+        "group.id": group,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+    })
+    src = "ck-eos-in-" + RUN
+    tps = c.committed([TopicPartition(src, q) for q in range(2)], timeout=TIMEOUT)
+    c.assign([TopicPartition(src, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_BEGINNING) for tp in tps])
+    return c
+
+
 def main():
     st = AdminState()
     check("admin: create_topics validate_only creates nothing", admin_validate_only, st)
@@ -860,6 +1024,10 @@ def main():
               group_manual_commit, group_records)
         check("consumer group: second member joining: rebalance callbacks, split, list_groups",
               group_rebalance, group_records)
+    check("transactions: commit and abort, read_committed reads only committed records, stops at an open one",
+          transactions_commit_abort)
+    check("transactions: consume-transform-produce with send_offsets_to_transaction, aborts retried, exactly once",
+          transactions_consume_transform_produce)
     if failures:
         print("confluent-kafka: %d check(s) failed" % len(failures))
         sys.exit(1)

@@ -464,8 +464,9 @@ func (st *sinkTask) convert(kr *kgo.Record) (connector.SinkRecord, bool, error) 
 	}
 	part := kr.Partition
 	ts := kr.Timestamp.UnixMilli()
+	off := kr.Offset
 	sr := connector.SinkRecord{
-		Record:        connector.Record{Topic: kr.Topic, Partition: &part, Timestamp: &ts, Headers: headers},
+		Record:        connector.Record{Topic: kr.Topic, Partition: &part, Timestamp: &ts, Headers: headers, Offset: &off},
 		KafkaOffset:   kr.Offset,
 		TimestampType: "CreateTime",
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/runnel/runnel/connect/connector"
 	"github.com/runnel/runnel/connect/converter"
 	"github.com/runnel/runnel/connect/rest"
+	"github.com/runnel/runnel/connect/transforms"
 )
 
 const connectSynopsis = `runnel connect standalone worker.properties [connector.properties|connector.json]...
@@ -74,6 +75,12 @@ func connectRegistry() (*connect.Registry, error) {
 		r.RegisterConverter("org.apache.kafka.connect.converters.ByteArrayConverter", func() connector.Converter { return converter.NewByteArray() }),
 		r.RegisterConverter("org.apache.kafka.connect.json.JsonConverter", func() connector.Converter { return converter.NewJSON() }),
 	)
+	for _, t := range transforms.Transformations() {
+		err = errors.Join(err, r.RegisterTransformation(t.Class, t.New, t.Aliases...))
+	}
+	for _, p := range transforms.Predicates() {
+		err = errors.Join(err, r.RegisterPredicate(p.Class, p.New, p.Aliases...))
+	}
 	return r, err
 }
 

@@ -74,6 +74,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			defer cancel()
 			admin.Shutdown(sctx)
 		}()
+		admin.startConnect(ctx, bc.Connect, b.Addrs(), logger)
 	}
 	var addrs []string
 	for i, a := range b.Addrs() {

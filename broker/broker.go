@@ -185,7 +185,8 @@ func New(cfg Config) (b *Broker, err error) {
 	})
 	tcfg := txn.ConfigFrom(bc)
 	tcfg.Replicas, tcfg.ProducerIDs, tcfg.Logger = b.replicas, producerIDs, b.log
-	tcfg.Markers = &markerWriter{replicas: b.replicas, groups: b.groups}
+	markers := &markerWriter{replicas: b.replicas, groups: b.groups}
+	tcfg.Markers = markers
 	if b.txns, err = txn.New(tcfg); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -199,6 +200,7 @@ func New(cfg Config) (b *Broker, err error) {
 		Groups:          b.groups,
 		ProducerIDs:     producerIDs,
 		Transactions:    b.txns,
+		Markers:         markers,
 		MaxRequestBytes: bc.SocketRequestMaxBytes,
 		Logger:          b.log,
 	})

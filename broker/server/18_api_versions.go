@@ -46,6 +46,7 @@ var supported = map[int16]versionRange{
 	kmsg.AddPartitionsToTxn.Int16():      {0, 4},
 	kmsg.AddOffsetsToTxn.Int16():         {0, 3},
 	kmsg.EndTxn.Int16():                  {0, 4},
+	kmsg.WriteTxnMarkers.Int16():         {0, 1},
 	kmsg.TxnOffsetCommit.Int16():         {0, 3},
 	kmsg.DescribeProducers.Int16():       {0, 0},
 	kmsg.DescribeTransactions.Int16():    {0, 0},

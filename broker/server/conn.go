@@ -272,6 +272,8 @@ func (s *Server) handle(ctx context.Context, r *request) (kmsg.Response, []splic
 		return s.handleAddPartitionsToTxn(ctx, req), nil, nil
 	case *kmsg.AddOffsetsToTxnRequest:
 		return s.handleAddOffsetsToTxn(ctx, req), nil, nil
+	case *kmsg.WriteTxnMarkersRequest:
+		return s.handleWriteTxnMarkers(ctx, req), nil, nil
 	case *kmsg.EndTxnRequest:
 		return s.handleEndTxn(ctx, req), nil, nil
 	case *kmsg.DescribeProducersRequest:

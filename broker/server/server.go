@@ -53,6 +53,9 @@ type Config struct {
 	// Transactions is the transaction coordinator; nil answers every
 	// transactional request with COORDINATOR_NOT_AVAILABLE.
 	Transactions *txn.Coordinator
+	// Markers writes transaction markers to this node's partitions
+	// (WriteTxnMarkers); nil answers COORDINATOR_NOT_AVAILABLE.
+	Markers txn.MarkerWriter
 	// MaxRequestBytes is socket.request.max.bytes; larger frames close the
 	// connection.
 	MaxRequestBytes int32

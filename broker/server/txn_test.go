@@ -163,4 +163,38 @@ func TestTransactionalRequests(t *testing.T) {
 	if code := add(3, topic, epoch); code != kerr.ProducerFenced.Code {
 		t.Errorf("AddPartitionsToTxn of the fenced producer: %s", codeName(code))
 	}
+
+	// WriteTxnMarkers, as a coordinator elsewhere would send it: the new
+	// epoch's open transaction is aborted by a marker from a newer
+	// coordinator epoch; an older coordinator epoch is fenced; an unknown
+	// partition is reported as such.
+	epoch = again.ProducerEpoch
+	if code := add(3, topic, epoch); code != 0 {
+		t.Fatalf("AddPartitionsToTxn: %s", codeName(code))
+	}
+	if r := txnProduce(t, c, id, topic, pid, epoch, 0, true); r.ErrorCode != 0 {
+		t.Fatalf("produce in the second transaction: %s", codeName(r.ErrorCode))
+	}
+	markers := func(coordinatorEpoch int32, topic string) int16 {
+		r := kmsg.NewPtrWriteTxnMarkersRequest()
+		r.SetVersion(1)
+		m := kmsg.NewWriteTxnMarkersRequestMarker()
+		m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch = pid, epoch, false, coordinatorEpoch
+		m.Topics = []kmsg.WriteTxnMarkersRequestMarkerTopic{{Topic: topic, Partitions: []int32{0}}}
+		r.Markers = append(r.Markers, m)
+		return do[*kmsg.WriteTxnMarkersResponse](c, r).Markers[0].Topics[0].Partitions[0].ErrorCode
+	}
+	if code := markers(100, topic); code != 0 {
+		t.Fatalf("WriteTxnMarkers: %s", codeName(code))
+	}
+	dpr = do[*kmsg.DescribeProducersResponse](c, dp).Topics[0].Partitions[0]
+	if len(dpr.ActiveProducers) != 1 || dpr.ActiveProducers[0].CurrentTxnStartOffset != -1 || dpr.ActiveProducers[0].CoordinatorEpoch != 100 {
+		t.Errorf("DescribeProducers after the marker: %+v", dpr.ActiveProducers)
+	}
+	if code := markers(99, topic); code != kerr.TransactionCoordinatorFenced.Code {
+		t.Errorf("WriteTxnMarkers from an older coordinator epoch: %s", codeName(code))
+	}
+	if code := markers(100, "no-such-topic"); code != kerr.UnknownTopicOrPartition.Code {
+		t.Errorf("WriteTxnMarkers to an unknown topic: %s", codeName(code))
+	}
 }

@@ -249,7 +249,7 @@ func parseSimpleDateFormat(p string) ([]dateToken, error) {
 			toks = append(toks, dateToken{letter: c, count: n})
 			i += n
 		default:
-			toks = append(toks, dateToken{literal: string(c)})
+			toks = append(toks, dateToken{literal: p[i : i+1]})
 			i++
 		}
 	}

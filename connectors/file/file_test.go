@@ -26,7 +26,7 @@ type taskContext struct {
 	asked  []map[string]any
 }
 
-func (c *taskContext) Configs() map[string]string   { return c.props }
+func (c *taskContext) Configs() map[string]string      { return c.props }
 func (c *taskContext) Offsets() connector.OffsetReader { return c }
 func (c *taskContext) Offset(p map[string]any) (map[string]any, error) {
 	c.asked = append(c.asked, p)

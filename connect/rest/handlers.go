@@ -320,6 +320,22 @@ func (a *API) taskConfigs(r *http.Request, _ []byte) (int, any, error) {
 	return http.StatusOK, tasks, err
 }
 
+// tasksConfig is the deprecated GET /connectors/{c}/tasks-config: each
+// task's configuration keyed by "<connector>-<task>".
+func (a *API) tasksConfig(r *http.Request, _ []byte) (int, any, error) {
+	name := r.PathValue("connector")
+	a.log.Warn("The 'GET /connectors/{connector}/tasks-config' endpoint is deprecated; use 'GET /connectors/{connector}/tasks'", "connector", name)
+	tasks, err := a.cfg.Herder.TaskConfigs(r.Context(), name)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make(map[string]map[string]string, len(tasks))
+	for _, t := range tasks {
+		out[t.ID.String()] = t.Config
+	}
+	return http.StatusOK, out, nil
+}
+
 // taskID reads the {task} path value; a non-integer is a 404, as Jersey
 // answers a path that does not match.
 func taskID(r *http.Request) (connect.TaskID, error) {

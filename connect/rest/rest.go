@@ -104,6 +104,7 @@ func (a *API) routes() {
 	h("PUT /connectors/{connector}/resume", a.resumeConnector)
 	h("PUT /connectors/{connector}/stop", a.stopConnector)
 	h("GET /connectors/{connector}/tasks", a.taskConfigs)
+	h("GET /connectors/{connector}/tasks-config", a.tasksConfig)
 	h("GET /connectors/{connector}/tasks/{task}/status", a.taskStatus)
 	h("POST /connectors/{connector}/tasks/{task}/restart", a.restartTask)
 	h("GET /connectors/{connector}/topics", a.activeTopics)

@@ -76,6 +76,8 @@ var restCases = []restCase{
 	{name: "delete_unknown", method: "DELETE", path: "/connectors/nope"},
 	{name: "tasks", method: "GET", path: "/connectors/local-file-source/tasks"},
 	{name: "tasks_unknown", method: "GET", path: "/connectors/nope/tasks"},
+	{name: "tasks_config", method: "GET", path: "/connectors/local-file-source/tasks-config"},
+	{name: "tasks_config_unknown", method: "GET", path: "/connectors/nope/tasks-config"},
 	{name: "task_status", method: "GET", path: "/connectors/local-file-sink/tasks/0/status"},
 	{name: "task_status_unknown", method: "GET", path: "/connectors/local-file-sink/tasks/7/status"},
 	{name: "task_status_not_int", method: "GET", path: "/connectors/local-file-sink/tasks/x/status"},

@@ -335,7 +335,13 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, firstDirty int64, now time.
 	}
 	st.producers = func() (map[int64]int64, error) {
 		if st.lastOfProducer == nil {
-			m, err := c.lastBatchOfProducers(ctx, v.segs, &res)
+			// The log's segments now, not v.segs: the swap of an earlier
+			// group may have deleted some of those. The clean never drops
+			// a producer's last batch, so the answer is the same.
+			l.mu.RLock()
+			segs := l.segments
+			l.mu.RUnlock()
+			m, err := c.lastBatchOfProducers(ctx, segs, &res)
 			if err != nil {
 				return nil, err
 			}

@@ -2,6 +2,8 @@ package log
 
 import (
 	"bytes"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
@@ -387,5 +389,120 @@ func TestCleanedTxnIndexSurvivesRestart(t *testing.T) {
 			t.Fatalf("%+v: read_committed sees %v after reopening, saw %v", opts, after, view)
 		}
 		l.Close()
+	}
+}
+
+// TestCleanTxnCrashAtEveryStep stops a clean of a log with committed and
+// aborted transactions after each of its file system operations in turn,
+// reopens the directory as after a crash (re-reading everything, or only
+// past a recovery point at the high watermark, which leaves the segments a
+// crash swapped in to be rebuilt), and checks that a read_committed
+// consumer sees what it saw before, that no transaction is left open, and
+// that the aborted transaction index holds no entry that was not there.
+func TestCleanTxnCrashAtEveryStep(t *testing.T) {
+	cfg := Config{Compact: true, SegmentBytes: 500, IndexIntervalBytes: 60, FileDeleteDelayMs: -1, DeleteRetentionMs: 1 << 40}
+	template := filepath.Join(t.TempDir(), "orders-0")
+	l := mustOpen(t, template, cfg, OpenOptions{})
+	for i := range 12 {
+		pid := int64(i%4 + 1)
+		key := fmt.Sprint("k", i%3)
+		appendKV(t, l, txnOpts(pid, int32(i/4)), int64(i), kv{key, fmt.Appendf(nil, "t%d", i)})
+		appendKV(t, l, noProducer, int64(i), kv{fmt.Sprint("p", i%5), val("p")})
+		typ := record.ControlCommit
+		if i%3 == 1 {
+			typ = record.ControlAbort
+		}
+		coordMarker(t, l, pid, typ, int64(i))
+	}
+	rollAndSeal(t, l, 100)
+	hw := l.LogEndOffset()
+	l.SetHighWatermark(hw)
+	view := latest(committedView(t, l))
+	entries := l.AbortedTransactions(0, hw)
+	if len(entries) != 4 || l.NumSegments() < 4 {
+		t.Fatalf("setup: %d aborted transactions, %d segments", len(entries), l.NumSegments())
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SegmentBytes = 1100 // two old segments make one new one
+	now := time.UnixMilli(10_000)
+	open := func(t *testing.T) (*Log, *crashFS) {
+		fs := newCrashFS()
+		c := cfg
+		c.FS = fs
+		l := mustOpen(t, copyDir(t, template), c, OpenOptions{CleanShutdown: true})
+		l.SetHighWatermark(hw)
+		return l, fs
+	}
+	ref, fs := open(t)
+	fs.arm(-1)
+	res := mustClean(t, newTestCleaner(t, CleanerConfig{}), ref, 0, now)
+	total := fs.count()
+	ref.Close()
+	if res.Groups < 2 || res.RecordsRemoved == 0 {
+		t.Fatalf("the clean rewrote %d segments into %d removing %d records", res.Segments, res.Groups, res.RecordsRemoved)
+	}
+	for n := range total {
+		for _, opts := range []OpenOptions{{}, {RecoveryPoint: hw}} {
+			l, fs := open(t)
+			dir := l.Dir()
+			fs.arm(n)
+			if _, err := newTestCleaner(t, CleanerConfig{}).Clean(t.Context(), l, 0, now); err == nil {
+				t.Fatalf("crash after %d of %d operations: Clean did not fail", n, total)
+			}
+			l.closeFilesForTest()
+			re := mustOpen(t, dir, cfg, opts)
+			re.SetHighWatermark(hw)
+			if f, ok := re.FirstUnstableOffset(); ok {
+				t.Fatalf("crash after %d operations, %+v: a transaction is open from %d", n, opts, f)
+			}
+			if got := latest(committedView(t, re)); !mapsEqual(got, view) {
+				t.Fatalf("crash after %d operations, %+v: read_committed sees %v, saw %v", n, opts, got, view)
+			}
+			for _, e := range re.AbortedTransactions(0, hw) {
+				if !slices.Contains(entries, e) {
+					t.Fatalf("crash after %d operations, %+v: new entry %+v", n, opts, e)
+				}
+			}
+			noLeftovers(t, dir)
+			mustClean(t, newTestCleaner(t, CleanerConfig{}), re, 0, now)
+			if got := latest(committedView(t, re)); !mapsEqual(got, view) {
+				t.Fatalf("crash after %d operations, %+v: after cleaning again read_committed sees %v, saw %v", n, opts, got, view)
+			}
+			re.Close()
+		}
+	}
+}
+
+// TestCleanEmptiesProducerBatchInLaterGroup covers a clean whose first
+// emptied producer batch lies in a later group than the first, with
+// file.delete.delay.ms=0: finding each producer's last batch must not
+// read the segments the first group's swap already deleted.
+func TestCleanEmptiesProducerBatchInLaterGroup(t *testing.T) {
+	cfg := Config{Compact: true, SegmentBytes: 200, FileDeleteDelayMs: -1}
+	l := mustOpen(t, t.TempDir(), cfg, OpenOptions{})
+	defer l.Close()
+	for i := range 4 {
+		appendKV(t, l, noProducer, int64(i), kv{"plain", bytes.Repeat([]byte("x"), 60)})
+	}
+	p7 := func(seq int32) record.BuilderOptions {
+		return record.BuilderOptions{PartitionLeaderEpoch: -1, ProducerID: 7, ProducerEpoch: 0, BaseSequence: seq}
+	}
+	appendKV(t, l, p7(0), 10, kv{"p", bytes.Repeat([]byte("a"), 60)})
+	appendKV(t, l, noProducer, 11, kv{"q", bytes.Repeat([]byte("b"), 60)})
+	last := appendKV(t, l, p7(1), 12, kv{"p", bytes.Repeat([]byte("c"), 60)})
+	rollAndSeal(t, l, 20)
+	cfg.SegmentBytes = 450 // two old segments per group
+	if err := l.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	res := mustClean(t, newTestCleaner(t, CleanerConfig{}), l, 0, time.UnixMilli(100))
+	if res.Groups < 2 {
+		t.Fatalf("the clean made %d groups, want several", res.Groups)
+	}
+	got := latest(readLog(t, l))
+	if got["p"] != string(last[0].Value) || got["plain"] == "" || got["q"] == "" {
+		t.Fatalf("after the clean: %v", got)
 	}
 }

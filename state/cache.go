@@ -173,17 +173,6 @@ func (c *Cache) remove(ns *namespace, el *list.Element) {
 	ns.size -= e.size
 }
 
-// putClean caches a value read from the store, unless the key is cached.
-func (c *Cache) putClean(ns *namespace, key, value []byte) []*cacheEntry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := ns.entries[string(key)]; ok {
-		return nil
-	}
-	c.set(ns, &cacheEntry{key: bytes.Clone(key), value: bytes.Clone(value), ts: -1})
-	return c.evictLocked(ns)
-}
-
 // putDirty caches a write and returns the entries eviction pushed out, to
 // be written downstream by the caller, in order.
 func (c *Cache) putDirty(ns *namespace, key, value []byte, ts int64) []*cacheEntry {
@@ -305,8 +294,8 @@ func (c CachingConfig[K]) withEntryClock(ts int64, f func() error) error {
 // (Kafka's CachingKeyValueStore). Writes stay in the cache, several writes
 // of a key collapse into one, and reach the wrapped store (and the flush
 // listener) at Flush, normally at commit, or when eviction pushes them out.
-// Reads see the cache's writes. Use it from one writer goroutine; readers
-// may run concurrently.
+// Reads see the cache's writes. Writes, Flush and Close must come from one
+// goroutine (the stream thread); reads may come from any.
 type CachedKeyValue struct {
 	inner KeyValueBytes
 	cfg   CachingConfig[[]byte]
@@ -364,11 +353,10 @@ func (s *CachedKeyValue) Get(key []byte) ([]byte, error) {
 	if v, ok := s.cache.get(s.ns, key); ok {
 		return v, nil
 	}
-	v, err := s.inner.Get(key)
-	if err != nil || v == nil {
-		return v, err
-	}
-	return v, s.downstream(s.cache.putClean(s.ns, key, v))
+	// A miss is not cached: reads may come from interactive queries on
+	// other goroutines, and only the writer may cause evictions (Kafka
+	// also caches reads of the stream thread only).
+	return s.inner.Get(key)
 }
 
 // Put caches the write.

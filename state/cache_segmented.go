@@ -74,7 +74,8 @@ func (w *WindowDB) Layout() WindowLayout {
 
 // CachedWindow is a write-back cache in front of a window store (Kafka's
 // CachingWindowStore). Do not put it in front of a store that retains
-// duplicates: the cache keeps one value per key and window.
+// duplicates: the cache keeps one value per key and window. As with
+// CachedKeyValue, writes come from one goroutine, reads from any.
 type CachedWindow struct {
 	inner WindowBytes
 	cfg   CachingConfig[Windowed[[]byte]]
@@ -278,7 +279,7 @@ func (s *SessionDB) SegmentInterval() time.Duration {
 }
 
 // CachedSession is a write-back cache in front of a session store (Kafka's
-// CachingSessionStore).
+// CachingSessionStore). Writes come from one goroutine, reads from any.
 type CachedSession struct {
 	inner SessionBytes
 	cfg   CachingConfig[Windowed[[]byte]]

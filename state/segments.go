@@ -228,26 +228,29 @@ func (s *segmented) restore(keys [][]byte, tss []int64, values [][]byte) error {
 
 // get reads key from the segment of ts; expired timestamps read as absent.
 func (s *segmented) get(key []byte, ts int64) ([]byte, error) {
-	seg := s.acquireOne(ts)
-	if seg == nil {
-		return nil, nil
+	seg, err := s.acquireOne(ts)
+	if seg == nil || err != nil {
+		return nil, err
 	}
 	defer s.release(seg)
 	return seg.eng.get(key)
 }
 
-func (s *segmented) acquireOne(ts int64) *segment {
+func (s *segmented) acquireOne(ts int64) (*segment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || (s.observed != noTimestamp && ts < s.observed-s.retention+1) {
-		return nil
+	if s.closed {
+		return nil, fmt.Errorf("%w: %s", ErrClosed, s.name)
+	}
+	if s.observed != noTimestamp && ts < s.observed-s.retention+1 {
+		return nil, nil
 	}
 	seg, ok := s.segs[s.segmentID(ts)]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	seg.refs++
-	return seg
+	return seg, nil
 }
 
 // acquire returns the segments in [fromID, toID], ordered, each with a

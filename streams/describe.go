@@ -73,44 +73,61 @@ func (t *Topology) Describe() Description {
 	return d
 }
 
-// describeNodes orders a group's nodes, and every node's neighbours, as
-// Kafka's node comparator does: by the size of the sub-tree rooted at the
-// node (counting every path), largest first, then by name.
+// describeNodes lists a group's nodes, and every node's neighbours, in the
+// order Kafka prints them. Kafka keeps them in TreeSets ordered by the size
+// of the sub-tree rooted at each node (counting every path), largest first,
+// then by name; but it fills the neighbour sets while the sizes are still
+// growing, so their order depends on the order it links the nodes: the
+// iteration order of a java.util.HashMap of the node names. describeNodes
+// replays that linking, with the same hash order and red-black trees, so
+// the output matches Kafka's byte for byte.
 func (t *Topology) describeNodes(g *subtopology) []NodeDescription {
-	size := map[string]int{}
-	var sizeOf func(n *node) int
-	sizeOf = func(n *node) int {
-		if s, ok := size[n.name]; ok {
-			return s
-		}
-		s := 1
-		for _, c := range n.children {
-			s += sizeOf(t.byName[c])
-		}
-		size[n.name] = s
-		return s
-	}
-	order := func(names []string) []string {
-		out := slices.Clone(names)
-		slices.SortFunc(out, func(a, b string) int {
-			if c := cmp.Compare(sizeOf(t.byName[b]), sizeOf(t.byName[a])); c != 0 {
-				return c
-			}
-			return strings.Compare(a, b)
-		})
-		return slices.Compact(out)
-	}
 	var names []string
 	for _, n := range g.nodes {
 		names = append(names, n.name)
 	}
+	size := map[string]int{}
+	for _, name := range names {
+		size[name] = 1
+	}
+	cmpNodes := func(a, b string) int {
+		if a == b {
+			return 0
+		}
+		if size[a] != size[b] {
+			return size[b] - size[a]
+		}
+		return strings.Compare(a, b)
+	}
+	preds := map[string]*rbTree{}
+	succs := map[string]*rbTree{}
+	for _, name := range names {
+		preds[name] = &rbTree{cmp: cmpNodes}
+		succs[name] = &rbTree{cmp: cmpNodes}
+	}
+	var grow func(name string, delta int)
+	grow = func(name string, delta int) {
+		size[name] += delta
+		for _, p := range preds[name].keys() {
+			grow(p, delta)
+		}
+	}
+	for _, name := range javaHashOrder(names) {
+		for _, p := range t.byName[name].parents {
+			preds[name].insert(p)
+			succs[p].insert(name)
+			grow(p, size[name])
+		}
+	}
+	order := slices.Clone(names)
+	slices.SortFunc(order, cmpNodes)
 	var out []NodeDescription
-	for _, name := range order(names) {
+	for _, name := range order {
 		n := t.byName[name]
 		nd := NodeDescription{
 			Name:         n.name,
-			Predecessors: order(n.parents),
-			Successors:   order(n.children),
+			Predecessors: preds[name].keys(),
+			Successors:   succs[name].keys(),
 		}
 		switch n.kind {
 		case sourceNode:
@@ -203,17 +220,29 @@ func nodeNames(names []string) string {
 
 func javaList(items []string) string { return "[" + strings.Join(items, ", ") + "]" }
 
-// javaHashSetOrder returns items in the iteration order of a
-// java.util.HashSet filled with them in order, which is the order Kafka
-// prints topic and store sets in: by bucket of the spread String.hashCode
-// in a table of at least 16 buckets, then by insertion.
+// javaHashSetOrder returns items, without duplicates, in the iteration
+// order of a java.util.HashSet filled with them in order: the order Kafka
+// prints topic and store sets in.
 func javaHashSetOrder(items []string) []string {
 	if len(items) == 0 {
 		return nil
 	}
-	items = slices.Compact(slices.Clone(items))
+	var uniq []string
+	for _, it := range items {
+		if !slices.Contains(uniq, it) {
+			uniq = append(uniq, it)
+		}
+	}
+	return javaHashOrder(uniq)
+}
+
+// javaHashOrder returns distinct keys in the iteration order of a
+// java.util.HashMap (or HashSet) they were inserted into in order: by
+// bucket of the spread String.hashCode in a table of at least 16 buckets
+// holding them at a load factor of 0.75, then by insertion.
+func javaHashOrder(keys []string) []string {
 	buckets := 16
-	for float64(len(items)) > 0.75*float64(buckets) {
+	for float64(len(keys)) > 0.75*float64(buckets) {
 		buckets *= 2
 	}
 	bucket := func(s string) int {
@@ -230,7 +259,7 @@ func javaHashSetOrder(items []string) []string {
 		u := uint32(h)
 		return int((u ^ (u >> 16)) & uint32(buckets-1))
 	}
-	out := slices.Clone(items)
+	out := slices.Clone(keys)
 	slices.SortStableFunc(out, func(a, b string) int { return cmp.Compare(bucket(a), bucket(b)) })
 	return out
 }
@@ -238,4 +267,176 @@ func javaHashSetOrder(items []string) []string {
 func utf16Pair(r rune) (rune, rune) {
 	r -= 0x10000
 	return 0xd800 + (r>>10)&0x3ff, 0xdc00 + r&0x3ff
+}
+
+// rbTree is a set of strings kept in a red-black tree exactly as
+// java.util.TreeMap inserts (CLRS insertion with TreeMap's fix-up), so a
+// comparator whose results change between insertions leaves the elements
+// in the same order as in Java.
+type rbTree struct {
+	root *rbNode
+	cmp  func(a, b string) int
+}
+
+type rbNode struct {
+	key                 string
+	left, right, parent *rbNode
+	red                 bool
+}
+
+func (t *rbTree) insert(k string) {
+	if t.root == nil {
+		t.root = &rbNode{key: k}
+		return
+	}
+	var parent *rbNode
+	c := 0
+	for x := t.root; x != nil; {
+		parent = x
+		c = t.cmp(k, x.key)
+		switch {
+		case c < 0:
+			x = x.left
+		case c > 0:
+			x = x.right
+		default:
+			return
+		}
+	}
+	e := &rbNode{key: k, parent: parent}
+	if c < 0 {
+		parent.left = e
+	} else {
+		parent.right = e
+	}
+	t.fix(e)
+}
+
+func parentOf(n *rbNode) *rbNode {
+	if n == nil {
+		return nil
+	}
+	return n.parent
+}
+
+func leftOf(n *rbNode) *rbNode {
+	if n == nil {
+		return nil
+	}
+	return n.left
+}
+
+func rightOf(n *rbNode) *rbNode {
+	if n == nil {
+		return nil
+	}
+	return n.right
+}
+
+func isRed(n *rbNode) bool { return n != nil && n.red }
+
+func setRed(n *rbNode, red bool) {
+	if n != nil {
+		n.red = red
+	}
+}
+
+func (t *rbTree) fix(x *rbNode) {
+	x.red = true
+	for x != nil && x != t.root && x.parent.red {
+		if parentOf(x) == leftOf(parentOf(parentOf(x))) {
+			y := rightOf(parentOf(parentOf(x)))
+			if isRed(y) {
+				setRed(parentOf(x), false)
+				setRed(y, false)
+				setRed(parentOf(parentOf(x)), true)
+				x = parentOf(parentOf(x))
+			} else {
+				if x == rightOf(parentOf(x)) {
+					x = parentOf(x)
+					t.rotateLeft(x)
+				}
+				setRed(parentOf(x), false)
+				setRed(parentOf(parentOf(x)), true)
+				t.rotateRight(parentOf(parentOf(x)))
+			}
+		} else {
+			y := leftOf(parentOf(parentOf(x)))
+			if isRed(y) {
+				setRed(parentOf(x), false)
+				setRed(y, false)
+				setRed(parentOf(parentOf(x)), true)
+				x = parentOf(parentOf(x))
+			} else {
+				if x == leftOf(parentOf(x)) {
+					x = parentOf(x)
+					t.rotateRight(x)
+				}
+				setRed(parentOf(x), false)
+				setRed(parentOf(parentOf(x)), true)
+				t.rotateLeft(parentOf(parentOf(x)))
+			}
+		}
+	}
+	t.root.red = false
+}
+
+func (t *rbTree) rotateLeft(p *rbNode) {
+	if p == nil {
+		return
+	}
+	r := p.right
+	p.right = r.left
+	if r.left != nil {
+		r.left.parent = p
+	}
+	r.parent = p.parent
+	switch {
+	case p.parent == nil:
+		t.root = r
+	case p.parent.left == p:
+		p.parent.left = r
+	default:
+		p.parent.right = r
+	}
+	r.left = p
+	p.parent = r
+}
+
+func (t *rbTree) rotateRight(p *rbNode) {
+	if p == nil {
+		return
+	}
+	l := p.left
+	p.left = l.right
+	if l.right != nil {
+		l.right.parent = p
+	}
+	l.parent = p.parent
+	switch {
+	case p.parent == nil:
+		t.root = l
+	case p.parent.right == p:
+		p.parent.right = l
+	default:
+		p.parent.left = l
+	}
+	l.right = p
+	p.parent = l
+}
+
+// keys returns the elements in tree (in-order) order.
+func (t *rbTree) keys() []string {
+	var out []string
+	var walk func(n *rbNode)
+	walk = func(n *rbNode) {
+		if n == nil {
+			return
+		}
+		walk(n.left)
+		out = append(out, n.key)
+		walk(n.right)
+	}
+	walk(t.root)
+	return out
 }

@@ -134,6 +134,7 @@ type Task struct {
 
 	streamTime      int64
 	partitionTime   map[string]int64
+	shared          map[string]any // state processors of one operator share, by operator
 	rc              recordContext
 	commitRequested bool
 	err             error
@@ -191,6 +192,7 @@ func (t *Topology) newTask(cfg TaskConfig, subs []*subtopology, global bool) (*T
 		stores:        map[string]storeImpl{},
 		streamTime:    -1,
 		partitionTime: map[string]int64{},
+		shared:        map[string]any{},
 		rc:            recordContext{partition: cfg.ID.Partition, offset: -1},
 	}
 	if task.clock == nil {

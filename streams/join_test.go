@@ -1,0 +1,285 @@
+package streams_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/runnel/runnel/streams"
+	"github.com/runnel/runnel/streams/serde"
+	"github.com/runnel/runnel/streams/streamstest"
+)
+
+type pipe struct {
+	topic string
+	k, v  string
+	ts    int64
+	tomb  bool
+}
+
+func runPipes(t *testing.T, b *streams.Builder, pipes []pipe) []string {
+	t.Helper()
+	d := driver(t, build(t, b))
+	topics := map[string]*streamstest.InputTopic[string, string]{}
+	for _, p := range pipes {
+		in, ok := topics[p.topic]
+		if !ok {
+			in = streamstest.CreateInputTopic(d, p.topic, serde.String(), serde.String())
+			topics[p.topic] = in
+		}
+		var err error
+		if p.tomb {
+			err = in.PipeTombstoneAt(p.k, p.ts)
+		} else {
+			err = in.PipeInputAt(p.k, p.v, p.ts)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := streamstest.CreateOutputTopic(d, "out", serde.String(), serde.String()).ReadRecordsToList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		v := r.Value
+		if r.Tombstone {
+			v = "null"
+		}
+		got = append(got, fmt.Sprintf("%s=%s@%d", r.Key, v, r.Timestamp))
+	}
+	return got
+}
+
+func str(p *string) string {
+	if p == nil {
+		return "null"
+	}
+	return *p
+}
+
+func TestStreamStreamJoins(t *testing.T) {
+	pipes := []pipe{
+		{"L", "a", "l1", 0, false}, {"R", "a", "r1", 5, false},
+		{"L", "a", "l2", 20, false}, {"R", "a", "r2", 15, false},
+		{"L", "a", "l3", 40, false}, {"R", "a", "r3", 60, false},
+		{"L", "a", "l4", 100, false},
+	}
+	w := streams.JoinTimeDifference(10 * time.Millisecond)
+	tests := []struct {
+		name string
+		join func(l, r streams.Stream[string, string]) streams.Stream[string, string]
+		want []string
+	}{
+		{"inner", func(l, r streams.Stream[string, string]) streams.Stream[string, string] {
+			return streams.Join(l, r, func(k, a, b string) string { return a + "+" + b }, w)
+		}, []string{"a=l1+r1@5", "a=l2+r2@20"}},
+		{"left emits unmatched left records after their window closes", func(l, r streams.Stream[string, string]) streams.Stream[string, string] {
+			return streams.LeftJoin(l, r, func(k, a string, b *string) string { return a + "+" + str(b) }, w)
+		}, []string{"a=l1+r1@5", "a=l2+r2@20", "a=l3+null@40"}},
+		{"outer emits unmatched records of both sides", func(l, r streams.Stream[string, string]) streams.Stream[string, string] {
+			return streams.OuterJoin(l, r, func(k string, a, b *string) string { return str(a) + "+" + str(b) }, w)
+		}, []string{"a=l1+r1@5", "a=l2+r2@20", "a=l3+null@40", "a=null+r3@60"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			l := streams.StreamOf(b, "L", serde.String(), serde.String())
+			r := streams.StreamOf(b, "R", serde.String(), serde.String())
+			tc.join(l, r).To("out", serde.String(), serde.String())
+			checkLines(t, runPipes(t, b, pipes), tc.want...)
+		})
+	}
+}
+
+func TestStreamStreamLeftJoinGrace(t *testing.T) {
+	// With a grace period, an out-of-order right record still joins and
+	// the left record is never reported unmatched.
+	b := streams.NewBuilder()
+	l := streams.StreamOf(b, "L", serde.String(), serde.String())
+	r := streams.StreamOf(b, "R", serde.String(), serde.String())
+	streams.LeftJoin(l, r, func(k, a string, b *string) string { return a + "+" + str(b) },
+		streams.JoinTimeDifference(10*time.Millisecond).Grace(20*time.Millisecond)).To("out", serde.String(), serde.String())
+	got := runPipes(t, b, []pipe{
+		{"L", "a", "l1", 0, false},
+		{"L", "b", "x", 25, false}, // stream time 25: l1's window [.., 10] closed, grace not over
+		{"R", "a", "r1", 8, false}, // late but within grace: joins
+		{"L", "b", "y", 60, false}, // stream time 60: x's window closes
+	})
+	checkLines(t, got, "a=l1+r1@8", "b=x+null@25")
+}
+
+func TestStreamStreamJoinRepartitionsChangedKeys(t *testing.T) {
+	b := streams.NewBuilder()
+	l := streams.StreamOf(b, "L", serde.String(), serde.String())
+	r := streams.StreamOf(b, "R", serde.String(), serde.String())
+	rekeyed := streams.SelectKey(l, func(k, v string) string { return v })
+	streams.Join(rekeyed, r, func(k, a, b string) string { return a + "+" + b }, streams.JoinTimeDifference(time.Second),
+		streams.Named("j"), streams.WithKeySerde(serde.String())).To("out", serde.String(), serde.String())
+	got := runPipes(t, b, []pipe{{"L", "x", "a", 1, false}, {"R", "a", "r", 2, false}})
+	checkLines(t, got, "a=a+r@2")
+}
+
+func TestStreamTableAndGlobalJoins(t *testing.T) {
+	pipes := []pipe{
+		{"T", "a", "A1", 0, false},
+		{"S", "a", "s1", 1, false},
+		{"S", "b", "s2", 2, false},
+		{"T", "a", "", 3, true},
+		{"S", "a", "s3", 4, false},
+	}
+	t.Run("inner", func(t *testing.T) {
+		b := streams.NewBuilder()
+		s := streams.StreamOf(b, "S", serde.String(), serde.String())
+		tb := streams.TableOf(b, "T", serde.String(), serde.String())
+		streams.JoinTable(s, tb, func(k, v, row string) string { return v + "/" + row }).To("out", serde.String(), serde.String())
+		checkLines(t, runPipes(t, b, pipes), "a=s1/A1@1")
+	})
+	t.Run("left", func(t *testing.T) {
+		b := streams.NewBuilder()
+		s := streams.StreamOf(b, "S", serde.String(), serde.String())
+		tb := streams.TableOf(b, "T", serde.String(), serde.String())
+		streams.LeftJoinTable(s, tb, func(k, v string, row *string) string { return v + "/" + str(row) }).To("out", serde.String(), serde.String())
+		checkLines(t, runPipes(t, b, pipes), "a=s1/A1@1", "b=s2/null@2", "a=s3/null@4")
+	})
+	t.Run("global", func(t *testing.T) {
+		b := streams.NewBuilder()
+		s := streams.StreamOf(b, "S", serde.String(), serde.String())
+		g := streams.GlobalTableOf(b, "T", serde.String(), serde.String())
+		mapper := func(k, v string) string { return k }
+		streams.JoinGlobal(s, g, mapper, func(k, v, row string) string { return v + "/" + row }).To("out", serde.String(), serde.String())
+		checkLines(t, runPipes(t, b, pipes), "a=s1/A1@1")
+		b = streams.NewBuilder()
+		s = streams.StreamOf(b, "S", serde.String(), serde.String())
+		g = streams.GlobalTableOf(b, "T", serde.String(), serde.String())
+		streams.LeftJoinGlobal(s, g, mapper, func(k, v string, row *string) string { return v + "/" + str(row) }).To("out", serde.String(), serde.String())
+		checkLines(t, runPipes(t, b, pipes), "a=s1/A1@1", "b=s2/null@2", "a=s3/null@4")
+	})
+}
+
+func TestTableTableJoins(t *testing.T) {
+	pipes := []pipe{
+		{"L", "a", "1", 1, false},
+		{"R", "a", "x", 2, false},
+		{"L", "a", "2", 3, false},
+		{"R", "a", "", 4, true},
+		{"L", "b", "5", 5, false},
+		{"R", "c", "y", 6, false},
+		{"L", "a", "", 7, true},
+	}
+	tests := []struct {
+		name string
+		join func(l, r streams.Table[string, string]) streams.Table[string, string]
+		want []string
+	}{
+		{"inner", func(l, r streams.Table[string, string]) streams.Table[string, string] {
+			return streams.JoinTables(l, r, func(k, a, b string) string { return a + b })
+		}, []string{"a=1x@2", "a=2x@3", "a=null@4"}},
+		{"left", func(l, r streams.Table[string, string]) streams.Table[string, string] {
+			return streams.LeftJoinTables(l, r, func(k, a string, b *string) string { return a + str(b) })
+		}, []string{"a=1null@1", "a=1x@2", "a=2x@3", "a=2null@4", "b=5null@5", "a=null@7"}},
+		{"outer", func(l, r streams.Table[string, string]) streams.Table[string, string] {
+			return streams.OuterJoinTables(l, r, func(k string, a, b *string) string { return str(a) + str(b) })
+		}, []string{"a=1null@1", "a=1x@2", "a=2x@3", "a=2null@4", "b=5null@5", "c=nully@6", "a=null@7"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			l := streams.TableOf(b, "L", serde.String(), serde.String())
+			r := streams.TableOf(b, "R", serde.String(), serde.String())
+			tc.join(l, r).ToStream().To("out", serde.String(), serde.String())
+			checkLines(t, runPipes(t, b, pipes), tc.want...)
+		})
+	}
+}
+
+func TestJoinDescribeGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		join func(l, r streams.Stream[int32, string])
+		want string
+	}{
+		{"inner default store names", func(l, r streams.Stream[int32, string]) {
+			streams.Join(l, r, func(k int32, a, b string) string { return a + b }, streams.JoinTimeDifference(100*time.Millisecond))
+		}, "Topologies:\n" +
+			"   Sub-topology: 0\n" +
+			"    Source: KSTREAM-SOURCE-0000000000 (topics: [input-topic1])\n" +
+			"      --> KSTREAM-WINDOWED-0000000002\n" +
+			"    Source: KSTREAM-SOURCE-0000000001 (topics: [input-topic2])\n" +
+			"      --> KSTREAM-WINDOWED-0000000003\n" +
+			"    Processor: KSTREAM-WINDOWED-0000000002 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n" +
+			"      --> KSTREAM-JOINTHIS-0000000004\n" +
+			"      <-- KSTREAM-SOURCE-0000000000\n" +
+			"    Processor: KSTREAM-WINDOWED-0000000003 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n" +
+			"      --> KSTREAM-JOINOTHER-0000000005\n" +
+			"      <-- KSTREAM-SOURCE-0000000001\n" +
+			"    Processor: KSTREAM-JOINOTHER-0000000005 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n" +
+			"      --> KSTREAM-MERGE-0000000006\n" +
+			"      <-- KSTREAM-WINDOWED-0000000003\n" +
+			"    Processor: KSTREAM-JOINTHIS-0000000004 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n" +
+			"      --> KSTREAM-MERGE-0000000006\n" +
+			"      <-- KSTREAM-WINDOWED-0000000002\n" +
+			"    Processor: KSTREAM-MERGE-0000000006 (stores: [])\n" +
+			"      --> none\n" +
+			"      <-- KSTREAM-JOINTHIS-0000000004, KSTREAM-JOINOTHER-0000000005\n\n"},
+		{"inner custom store name", func(l, r streams.Stream[int32, string]) {
+			streams.Join(l, r, func(k int32, a, b string) string { return a + b }, streams.JoinTimeDifference(100*time.Millisecond),
+				streams.Materialized("custom-name"))
+		}, "Topologies:\n" +
+			"   Sub-topology: 0\n" +
+			"    Source: KSTREAM-SOURCE-0000000000 (topics: [input-topic1])\n" +
+			"      --> KSTREAM-WINDOWED-0000000002\n" +
+			"    Source: KSTREAM-SOURCE-0000000001 (topics: [input-topic2])\n" +
+			"      --> KSTREAM-WINDOWED-0000000003\n" +
+			"    Processor: KSTREAM-WINDOWED-0000000002 (stores: [custom-name-this-join-store])\n" +
+			"      --> KSTREAM-JOINTHIS-0000000004\n" +
+			"      <-- KSTREAM-SOURCE-0000000000\n" +
+			"    Processor: KSTREAM-WINDOWED-0000000003 (stores: [custom-name-other-join-store])\n" +
+			"      --> KSTREAM-JOINOTHER-0000000005\n" +
+			"      <-- KSTREAM-SOURCE-0000000001\n" +
+			"    Processor: KSTREAM-JOINOTHER-0000000005 (stores: [custom-name-this-join-store])\n" +
+			"      --> KSTREAM-MERGE-0000000006\n" +
+			"      <-- KSTREAM-WINDOWED-0000000003\n" +
+			"    Processor: KSTREAM-JOINTHIS-0000000004 (stores: [custom-name-other-join-store])\n" +
+			"      --> KSTREAM-MERGE-0000000006\n" +
+			"      <-- KSTREAM-WINDOWED-0000000002\n" +
+			"    Processor: KSTREAM-MERGE-0000000006 (stores: [])\n" +
+			"      --> none\n" +
+			"      <-- KSTREAM-JOINTHIS-0000000004, KSTREAM-JOINOTHER-0000000005\n\n"},
+		{"left default store names", func(l, r streams.Stream[int32, string]) {
+			streams.LeftJoin(l, r, func(k int32, a string, b *string) string { return a }, streams.JoinTimeDifference(100*time.Millisecond))
+		}, "Topologies:\n" +
+			"   Sub-topology: 0\n" +
+			"    Source: KSTREAM-SOURCE-0000000000 (topics: [input-topic1])\n" +
+			"      --> KSTREAM-WINDOWED-0000000002\n" +
+			"    Source: KSTREAM-SOURCE-0000000001 (topics: [input-topic2])\n" +
+			"      --> KSTREAM-WINDOWED-0000000003\n" +
+			"    Processor: KSTREAM-WINDOWED-0000000002 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n" +
+			"      --> KSTREAM-JOINTHIS-0000000004\n" +
+			"      <-- KSTREAM-SOURCE-0000000000\n" +
+			"    Processor: KSTREAM-WINDOWED-0000000003 (stores: [KSTREAM-OUTEROTHER-0000000005-store])\n" +
+			"      --> KSTREAM-OUTEROTHER-0000000005\n" +
+			"      <-- KSTREAM-SOURCE-0000000001\n" +
+			"    Processor: KSTREAM-JOINTHIS-0000000004 (stores: [KSTREAM-OUTEROTHER-0000000005-store, KSTREAM-OUTERSHARED-0000000004-store])\n" +
+			"      --> KSTREAM-MERGE-0000000006\n" +
+			"      <-- KSTREAM-WINDOWED-0000000002\n" +
+			"    Processor: KSTREAM-OUTEROTHER-0000000005 (stores: [KSTREAM-JOINTHIS-0000000004-store, KSTREAM-OUTERSHARED-0000000004-store])\n" +
+			"      --> KSTREAM-MERGE-0000000006\n" +
+			"      <-- KSTREAM-WINDOWED-0000000003\n" +
+			"    Processor: KSTREAM-MERGE-0000000006 (stores: [])\n" +
+			"      --> none\n" +
+			"      <-- KSTREAM-JOINTHIS-0000000004, KSTREAM-OUTEROTHER-0000000005\n\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			l := streams.StreamOf(b, "input-topic1", serde.Int32(), serde.String())
+			r := streams.StreamOf(b, "input-topic2", serde.Int32(), serde.String())
+			tc.join(l, r)
+			if got := build(t, b).Describe().String(); got != tc.want {
+				t.Errorf("Describe:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}

@@ -153,7 +153,7 @@ func (c *failingConverter) ToConnectData(topic string, h []connector.Header, v [
 	return c.String.ToConnectData(topic, h, v)
 }
 
-func testRegistry(t *testing.T, sink *sinkStore) *connect.Registry {
+func testRegistry(t testing.TB, sink *sinkStore) *connect.Registry {
 	t.Helper()
 	r := connect.NewRegistry()
 	must := func(err error) {
@@ -169,7 +169,7 @@ func testRegistry(t *testing.T, sink *sinkStore) *connect.Registry {
 }
 
 // newHerder starts a standalone herder against addr.
-func newHerder(t *testing.T, addr string, reg *connect.Registry, offs connect.OffsetStore) *connect.Standalone {
+func newHerder(t testing.TB, addr string, reg *connect.Registry, offs connect.OffsetStore) *connect.Standalone {
 	t.Helper()
 	cfg, err := connect.ParseWorkerConfig(map[string]string{
 		"bootstrap.servers":            addr,
@@ -194,7 +194,7 @@ func newHerder(t *testing.T, addr string, reg *connect.Registry, offs connect.Of
 }
 
 // waitFor polls cond until it holds or the test's patience ends.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {

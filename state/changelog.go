@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 )
 
@@ -51,6 +52,36 @@ func (f Timestamper) now() int64 {
 	return f()
 }
 
+// newRecord copies key and value, so that a sink may keep the record after
+// the caller reuses its buffers.
+func newRecord(key, value []byte, ts Timestamper) ChangelogRecord {
+	r := ChangelogRecord{Key: bytes.Clone(key), Timestamp: ts.now()}
+	if value != nil {
+		r.Value = bytes.Clone(value)
+	}
+	return r
+}
+
+// ChangelogTopic returns the changelog topic of a store,
+// <application.id>-<store>-changelog.
+func ChangelogTopic(applicationID, store string) string {
+	return applicationID + "-" + store + "-changelog"
+}
+
+// Store is what every store and wrapper has in common; the runtime flushes
+// and closes a task's stores through it.
+type Store interface {
+	Name() string
+	Flush() error
+	Close() error
+}
+
+var (
+	_ Store = KeyValueBytes(nil)
+	_ Store = WindowBytes(nil)
+	_ Store = SessionBytes(nil)
+)
+
 func restoreInto(inner any, name string, records []ChangelogRecord) error {
 	r, ok := inner.(Restorer)
 	if !ok {
@@ -74,7 +105,7 @@ func NewLoggedKeyValue(inner KeyValueBytes, sink ChangelogSink, ts Timestamper) 
 }
 
 func (l *LoggedKeyValue) send(k, v []byte) error {
-	if err := l.sink.Send(ChangelogRecord{Key: k, Value: v, Timestamp: l.ts.now()}); err != nil {
+	if err := l.sink.Send(newRecord(k, v, l.ts)); err != nil {
 		return fmt.Errorf("store %q: changelog: %w", l.Name(), err)
 	}
 	return nil
@@ -157,7 +188,7 @@ func (l *LoggedWindow) Put(key, value []byte, windowStart int64) error {
 		}
 		sk = WindowStoreKey(key, windowStart, 0)
 	}
-	if err := l.sink.Send(ChangelogRecord{Key: sk, Value: value, Timestamp: l.ts.now()}); err != nil {
+	if err := l.sink.Send(newRecord(sk, value, l.ts)); err != nil {
 		return fmt.Errorf("store %q: changelog: %w", l.Name(), err)
 	}
 	return nil
@@ -186,7 +217,7 @@ func (l *LoggedSession) Put(key []byte, w Window, value []byte) error {
 	if err := l.SessionBytes.Put(key, w, value); err != nil {
 		return err
 	}
-	if err := l.sink.Send(ChangelogRecord{Key: SessionStoreKey(key, w), Value: value, Timestamp: l.ts.now()}); err != nil {
+	if err := l.sink.Send(newRecord(SessionStoreKey(key, w), value, l.ts)); err != nil {
 		return fmt.Errorf("store %q: changelog: %w", l.Name(), err)
 	}
 	return nil

@@ -18,6 +18,13 @@ import (
 // CheckpointFile is the name of the checkpoint file in a task directory.
 const CheckpointFile = ".checkpoint"
 
+// StoreDir returns the directory of a store: <state.dir>/<application.id>/<task>/<store>,
+// where task is Kafka Streams' task id, <subtopology>_<partition>. The
+// task's .checkpoint file lives in the task directory, the store's parent.
+func StoreDir(stateDir, applicationID, task, store string) string {
+	return filepath.Join(stateDir, applicationID, task, store)
+}
+
 // TopicPartition names a changelog partition.
 type TopicPartition struct {
 	Topic     string

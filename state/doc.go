@@ -38,10 +38,19 @@
 // # Wrappers
 //
 // LoggedKeyValue, LoggedWindow and LoggedSession report every write to a
-// ChangelogSink; Restore applies changelog records back. CachedKeyValue
-// buffers writes in a Cache (cache.max.bytes.buffering) and hands them to the
-// store and a flush listener at commit or on eviction. The usual stacking,
-// as in Kafka Streams, is cache → changelog → store.
+// ChangelogSink; Restore applies changelog records back (KeyValueDB,
+// WindowDB and SessionDB restore directly, the wrappers pass records down).
+// CachedKeyValue, CachedWindow and CachedSession buffer writes in a Cache
+// (statestore.cache.max.bytes, formerly cache.max.bytes.buffering) and
+// hand them to the store and a FlushListener at Flush (commit) or on
+// eviction, one write per key. The stacking, as in Kafka Streams, is
+//
+//	typed store (serdes) → cache → changelog → KeyValueDB/WindowDB/SessionDB
+//
+// Writes, Flush and Close come from one goroutine, the stream thread that
+// owns the task; reads (interactive queries, through the ReadOnly views) may
+// come from any goroutine. Iterators see a snapshot taken when they were
+// created and must be closed by the caller.
 //
 // # Checkpoint
 //

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/runnel/runnel/connect/configdef"
 	"github.com/runnel/runnel/connect/connector"
@@ -100,7 +101,8 @@ type SourceTask struct {
 	in      io.Reader // nil until the file is opened
 	buf     []byte    // bytes read but not yet returned as lines
 	pos     int64     // file position of buf[0]
-	chunk   []byte
+	// partition is the source partition every record carries.
+	partition map[string]any
 
 	mu   sync.Mutex // guards file
 	file *os.File
@@ -128,7 +130,6 @@ func (t *SourceTask) Start(ctx connector.SourceTaskContext, props map[string]str
 	if t.cfg.File == "" {
 		t.in = t.stdin
 	}
-	t.chunk = make([]byte, readChunk)
 	return nil
 }
 
@@ -241,19 +242,22 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connector.SourceRecord, error)
 		}
 	}
 	var records []connector.SourceRecord
+	now := time.Now().UnixMilli() // one timestamp per poll
 	for {
 		for len(records) < t.cfg.BatchSize {
 			line, ok := t.nextLine()
 			if !ok {
 				break
 			}
-			records = append(records, t.record(line))
+			if records == nil {
+				records = make([]connector.SourceRecord, 0, min(t.cfg.BatchSize, 1024))
+			}
+			records = append(records, t.record(line, &now))
 		}
 		if len(records) >= t.cfg.BatchSize {
 			return records, nil
 		}
-		n, err := t.in.Read(t.chunk)
-		t.buf = append(t.buf, t.chunk[:n]...)
+		n, err := t.read()
 		if n > 0 {
 			continue
 		}
@@ -271,10 +275,31 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connector.SourceRecord, error)
 	}
 }
 
+// read reads more of the input into buf's spare capacity. buf is cut from
+// the front as lines are taken, so when little room is left the unconsumed
+// bytes move to a fresh buffer (twice their size, at least readChunk).
+func (t *SourceTask) read() (int, error) {
+	if cap(t.buf)-len(t.buf) < readChunk/4 {
+		nb := make([]byte, len(t.buf), max(2*len(t.buf), readChunk))
+		copy(nb, t.buf)
+		t.buf = nb
+	}
+	n, err := t.in.Read(t.buf[len(t.buf):cap(t.buf)])
+	t.buf = t.buf[:len(t.buf)+n]
+	return n, err
+}
+
 // nextLine cuts the next complete line from buf. A '\r' at the very end
 // is not yet a line end: it may be the start of "\r\n".
 func (t *SourceTask) nextLine() (string, bool) {
-	i := bytes.IndexAny(t.buf, "\r\n")
+	i := bytes.IndexByte(t.buf, '\n')
+	head := t.buf
+	if i >= 0 {
+		head = t.buf[:i]
+	}
+	if j := bytes.IndexByte(head, '\r'); j >= 0 {
+		i = j
+	}
 	if i < 0 {
 		return "", false
 	}
@@ -287,12 +312,14 @@ func (t *SourceTask) nextLine() (string, bool) {
 			next = i + 2
 		}
 	}
-	line := strings.ToValidUTF8(string(t.buf[:i]), "\uFFFD")
+	var line string
+	if utf8.Valid(t.buf[:i]) {
+		line = string(t.buf[:i])
+	} else {
+		line = strings.ToValidUTF8(string(t.buf[:i]), "\uFFFD")
+	}
 	t.buf = t.buf[next:]
 	t.pos += int64(next)
-	if len(t.buf) == 0 {
-		t.buf = t.buf[:0:0] // let the consumed array go
-	}
 	return line, true
 }
 
@@ -305,17 +332,25 @@ func (t *SourceTask) name() string {
 
 var lineSchema = data.Required(data.TypeString)
 
-func (t *SourceTask) record(line string) connector.SourceRecord {
-	now := time.Now().UnixMilli()
+// record makes the record of one line. Records of a poll share their
+// timestamp and all records share the source partition map, which must not
+// be modified.
+func (t *SourceTask) record(line string, now *int64) connector.SourceRecord {
 	r := connector.SourceRecord{
-		Record: connector.Record{Topic: t.cfg.Topic, ValueSchema: lineSchema, Value: line, Timestamp: &now},
+		Record: connector.Record{Topic: t.cfg.Topic, ValueSchema: lineSchema, Value: line, Timestamp: now},
 	}
+	if t.partition == nil {
+		if t.cfg.File == "" {
+			t.partition = map[string]any{FilenameField: nil}
+		} else {
+			t.partition = map[string]any{FilenameField: t.cfg.File}
+		}
+	}
+	r.SourcePartition = t.partition
 	if t.cfg.File == "" {
 		// Standard input has no position to resume from, as in Kafka.
-		r.SourcePartition = map[string]any{FilenameField: nil}
 		r.SourceOffset = map[string]any{PositionField: nil}
 	} else {
-		r.SourcePartition = map[string]any{FilenameField: t.cfg.File}
 		r.SourceOffset = map[string]any{PositionField: t.pos}
 	}
 	return r

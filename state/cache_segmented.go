@@ -402,6 +402,11 @@ func (s *CachedSession) FindSessionsRange(keyFrom, keyTo []byte, earliestSession
 	return s.find(s.inner.FindSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime), keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, false)
 }
 
+// BackwardFindSessionsRange is FindSessionsRange in reverse.
+func (s *CachedSession) BackwardFindSessionsRange(keyFrom, keyTo []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte] {
+	return s.find(s.inner.BackwardFindSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime), keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, true)
+}
+
 // Fetch iterates every session of key.
 func (s *CachedSession) Fetch(key []byte) Iterator[Windowed[[]byte], []byte] {
 	return s.find(s.inner.Fetch(key), key, key, true, 0, math.MaxInt64, false)
@@ -415,6 +420,11 @@ func (s *CachedSession) BackwardFetch(key []byte) Iterator[Windowed[[]byte], []b
 // FetchRange iterates every session of the keys in [keyFrom, keyTo].
 func (s *CachedSession) FetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte] {
 	return s.find(s.inner.FetchRange(keyFrom, keyTo), keyFrom, keyTo, false, 0, math.MaxInt64, false)
+}
+
+// BackwardFetchRange is FetchRange in reverse.
+func (s *CachedSession) BackwardFetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte] {
+	return s.find(s.inner.BackwardFetchRange(keyFrom, keyTo), keyFrom, keyTo, false, 0, math.MaxInt64, true)
 }
 
 // Flush writes every dirty entry downstream and flushes the wrapped store.

@@ -3,6 +3,8 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"strconv"
+	"time"
 )
 
 // ChangelogRecord is one write to a store as it goes to the store's
@@ -66,6 +68,25 @@ func newRecord(key, value []byte, ts Timestamper) ChangelogRecord {
 // <application.id>-<store>-changelog.
 func ChangelogTopic(applicationID, store string) string {
 	return applicationID + "-" + store + "-changelog"
+}
+
+// DefaultWindowChangelogAdditionalRetention is the default of
+// windowstore.changelog.additional.retention.ms: one day.
+const DefaultWindowChangelogAdditionalRetention = 24 * time.Hour
+
+// ChangelogTopicConfigs returns the topic configs of a changelog topic.
+// Key-value changelogs are compacted. Window and session changelogs
+// (windowed) are compacted and deleted after the store's retention plus
+// additional (windowstore.changelog.additional.retention.ms), so that
+// expired windows leave the topic too.
+func ChangelogTopicConfigs(windowed bool, retention, additional time.Duration) map[string]string {
+	if !windowed {
+		return map[string]string{"cleanup.policy": "compact"}
+	}
+	return map[string]string{
+		"cleanup.policy": "compact,delete",
+		"retention.ms":   strconv.FormatInt((retention + additional).Milliseconds(), 10),
+	}
 }
 
 // Store is what every store and wrapper has in common; the runtime flushes

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"testing"
@@ -155,6 +156,13 @@ func TestLoggedSinkError(t *testing.T) {
 func TestNames(t *testing.T) {
 	if got := ChangelogTopic("wordcount", "counts"); got != "wordcount-counts-changelog" {
 		t.Errorf("ChangelogTopic = %q", got)
+	}
+	if got := ChangelogTopicConfigs(false, 0, 0); !maps.Equal(got, map[string]string{"cleanup.policy": "compact"}) {
+		t.Errorf("key-value changelog configs %v", got)
+	}
+	got := ChangelogTopicConfigs(true, time.Hour, DefaultWindowChangelogAdditionalRetention)
+	if want := map[string]string{"cleanup.policy": "compact,delete", "retention.ms": "90000000"}; !maps.Equal(got, want) {
+		t.Errorf("windowed changelog configs %v, want %v", got, want)
 	}
 	if got := StoreDir("/var/runnel", "wordcount", "0_3", "counts"); got != "/var/runnel/wordcount/0_3/counts" {
 		t.Errorf("StoreDir = %q", got)

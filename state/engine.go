@@ -66,11 +66,15 @@ type levelEngine struct {
 }
 
 func openLevel(dir string) (*levelEngine, error) {
+	// Default options: writes are not synced one by one (the changelog
+	// topic is the durable copy and flush syncs the journal at commit), and
+	// a database that fails to open is reported, not repaired, so that the
+	// runtime can wipe it and restore from the changelog as Kafka Streams
+	// does.
 	db, err := leveldb.OpenFile(dir, &opt.Options{
-		// The changelog topic is the durable copy; a store that lost its
-		// newest writes is restored from it, so errors on open are
-		// reported rather than repaired silently.
-		ErrorIfMissing: false,
+		// Window and session stores open one database per segment; keep
+		// each one's table-file handles modest.
+		OpenFilesCacheCapacity: 64,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: open leveldb %s: %w", ErrStore, dir, err)

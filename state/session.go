@@ -30,12 +30,16 @@ type SessionBytes interface {
 	// FindSessionsRange is FindSessions over the keys in [keyFrom, keyTo]
 	// (nil bounds open), by segment then store-key bytes.
 	FindSessionsRange(keyFrom, keyTo []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte]
+	// BackwardFindSessionsRange is FindSessionsRange in reverse.
+	BackwardFindSessionsRange(keyFrom, keyTo []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte]
 	// Fetch iterates every live session of key.
 	Fetch(key []byte) Iterator[Windowed[[]byte], []byte]
 	// BackwardFetch is Fetch in reverse.
 	BackwardFetch(key []byte) Iterator[Windowed[[]byte], []byte]
 	// FetchRange iterates every live session of the keys in [keyFrom, keyTo].
 	FetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte]
+	// BackwardFetchRange is FetchRange in reverse.
+	BackwardFetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte]
 	// Flush makes every write so far durable.
 	Flush() error
 	// Close flushes and releases the store.
@@ -126,6 +130,11 @@ func (s *SessionDB) FindSessionsRange(keyFrom, keyTo []byte, earliestSessionEndT
 	return s.find(keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, false)
 }
 
+// BackwardFindSessionsRange is FindSessionsRange in reverse.
+func (s *SessionDB) BackwardFindSessionsRange(keyFrom, keyTo []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte] {
+	return s.find(keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, true)
+}
+
 // Fetch iterates every live session of key.
 func (s *SessionDB) Fetch(key []byte) Iterator[Windowed[[]byte], []byte] {
 	return s.find(key, key, true, 0, math.MaxInt64, false)
@@ -139,6 +148,11 @@ func (s *SessionDB) BackwardFetch(key []byte) Iterator[Windowed[[]byte], []byte]
 // FetchRange iterates every live session of the keys in [keyFrom, keyTo].
 func (s *SessionDB) FetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte] {
 	return s.find(keyFrom, keyTo, false, 0, math.MaxInt64, false)
+}
+
+// BackwardFetchRange is FetchRange in reverse.
+func (s *SessionDB) BackwardFetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte] {
+	return s.find(keyFrom, keyTo, false, 0, math.MaxInt64, true)
 }
 
 func (s *SessionDB) find(keyFrom, keyTo []byte, exact bool, earliestEnd, latestStart int64, reverse bool) Iterator[Windowed[[]byte], []byte] {

@@ -65,6 +65,11 @@ func TestSessionFind(t *testing.T) {
 			// Byte order: "a\x00"‖end sorts before "a"‖end when the end's
 			// low bytes are non-zero.
 			[]string{`"a\x00"@5-15=ax5`, `"a"@0-10=a0`, `"a"@20-25=a20b`, `"a"@20-30=a20`, `"a"@100-200=a100`, `"b"@0-5=b0`, `"b"@70000-80000=b70k`}},
+		{"backward range", func(s *SessionDB) Iterator[Windowed[[]byte], []byte] { return s.BackwardFetchRange(b("a\x00"), b("b")) },
+			[]string{`"b"@70000-80000=b70k`, `"b"@0-5=b0`, `"a\x00"@5-15=ax5`}},
+		{"backward find range", func(s *SessionDB) Iterator[Windowed[[]byte], []byte] {
+			return s.BackwardFindSessionsRange(nil, b("a\x00"), 12, 20)
+		}, []string{`"a"@20-30=a20`, `"a"@20-25=a20b`, `"a\x00"@5-15=ax5`}},
 		{"find range", func(s *SessionDB) Iterator[Windowed[[]byte], []byte] {
 			return s.FindSessionsRange(b("a\x00"), nil, 0, 10)
 		},

@@ -403,6 +403,8 @@ type ReadOnlySessionStore[K, V any] interface {
 	BackwardFetch(k K) Iterator[Windowed[K], V]
 	// FetchRange iterates every live session of the keys in [keyFrom, keyTo].
 	FetchRange(keyFrom, keyTo K) Iterator[Windowed[K], V]
+	// BackwardFetchRange is FetchRange in reverse.
+	BackwardFetchRange(keyFrom, keyTo K) Iterator[Windowed[K], V]
 }
 
 // SessionStore is a typed session store over a SessionBytes.
@@ -501,6 +503,15 @@ func (s *SessionStore[K, V]) BackwardFetch(k K) Iterator[Windowed[K], V] {
 
 // FetchRange iterates every live session of the keys in [keyFrom, keyTo].
 func (s *SessionStore[K, V]) FetchRange(keyFrom, keyTo K) Iterator[Windowed[K], V] {
+	return s.keyRange(keyFrom, keyTo, s.b.FetchRange)
+}
+
+// BackwardFetchRange is FetchRange in reverse.
+func (s *SessionStore[K, V]) BackwardFetchRange(keyFrom, keyTo K) Iterator[Windowed[K], V] {
+	return s.keyRange(keyFrom, keyTo, s.b.BackwardFetchRange)
+}
+
+func (s *SessionStore[K, V]) keyRange(keyFrom, keyTo K, f func(a, b []byte) Iterator[Windowed[[]byte], []byte]) Iterator[Windowed[K], V] {
 	fb, err := s.keys.Serialize(s.topic, keyFrom)
 	if err != nil {
 		return errIter[Windowed[K], V](err)
@@ -509,7 +520,7 @@ func (s *SessionStore[K, V]) FetchRange(keyFrom, keyTo K) Iterator[Windowed[K], 
 	if err != nil {
 		return errIter[Windowed[K], V](err)
 	}
-	return s.decode(s.b.FetchRange(nonNil(fb), nonNil(tb)))
+	return s.decode(f(nonNil(fb), nonNil(tb)))
 }
 
 // Flush flushes the underlying store.
@@ -536,4 +547,7 @@ func (r roSession[K, V]) Fetch(k K) Iterator[Windowed[K], V]         { return r.
 func (r roSession[K, V]) BackwardFetch(k K) Iterator[Windowed[K], V] { return r.s.BackwardFetch(k) }
 func (r roSession[K, V]) FetchRange(kf, kt K) Iterator[Windowed[K], V] {
 	return r.s.FetchRange(kf, kt)
+}
+func (r roSession[K, V]) BackwardFetchRange(kf, kt K) Iterator[Windowed[K], V] {
+	return r.s.BackwardFetchRange(kf, kt)
 }

@@ -13,6 +13,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/runnel/runnel/broker/config"
+	"github.com/runnel/runnel/connect"
 )
 
 func TestAdminListener(t *testing.T) {
@@ -110,5 +113,116 @@ func TestServerServesMetrics(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// The embedded worker's settings: Kafka's connect-distributed defaults
+// with broker-default replication, connect.* keys over them, and errors
+// naming the key at fault.
+func TestEmbeddedWorkerConfig(t *testing.T) {
+	wc, err := embeddedWorkerConfig(map[string]string{"enabled": "true"}, "127.0.0.1:19092")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wc.GroupID != "connect-cluster" || wc.ConfigStorageTopic != "connect-configs" ||
+		wc.OffsetStorageTopic != "connect-offsets" || wc.StatusStorageTopic != "connect-status" {
+		t.Errorf("defaults: group %q topics %q %q %q", wc.GroupID, wc.ConfigStorageTopic, wc.OffsetStorageTopic, wc.StatusStorageTopic)
+	}
+	if wc.ConfigStorageReplication != -1 || wc.OffsetStorageReplication != -1 || wc.StatusStorageReplication != -1 {
+		t.Errorf("replication factors %d %d %d, want the broker default", wc.ConfigStorageReplication, wc.OffsetStorageReplication, wc.StatusStorageReplication)
+	}
+	if len(wc.BootstrapServers) != 1 || wc.BootstrapServers[0] != "127.0.0.1:19092" {
+		t.Errorf("bootstrap %v, want the node's listener", wc.BootstrapServers)
+	}
+	wc, err = embeddedWorkerConfig(map[string]string{"group.id": "mine", "bootstrap.servers": "10.0.0.1:9092", "session.timeout.ms": "6000"}, "127.0.0.1:19092")
+	if err != nil || wc.GroupID != "mine" || wc.BootstrapServers[0] != "10.0.0.1:9092" || wc.SessionTimeout != 6*time.Second {
+		t.Errorf("overrides: %+v %v", wc, err)
+	}
+	for _, bad := range []map[string]string{
+		{"session.timeout.ms": "soon"},
+		{"config.storage.replication.factor": "0"},
+		{"no.such.key": "x"},
+	} {
+		_, err := adminListener(bad)
+		for k := range bad {
+			if err == nil || !strings.Contains(err.Error(), k) {
+				t.Errorf("%v: error %v, want one naming %s", bad, err, k)
+			}
+		}
+	}
+}
+
+// config/connect-distributed.properties is a valid distributed worker
+// configuration.
+func TestConnectDistributedProperties(t *testing.T) {
+	props, err := config.Load("../../config/connect-distributed.properties", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc, err := connect.ParseWorkerConfig(props, connect.ModeDistributed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wc.GroupID != "connect-cluster" || wc.ConfigStorageTopic != "connect-configs" {
+		t.Errorf("group %q config topic %q", wc.GroupID, wc.ConfigStorageTopic)
+	}
+}
+
+// runnel server serves the Connect REST API beside /metrics, and its
+// embedded worker joins its group once the broker is up.
+func TestServerServesConnectREST(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServer(ctx, []string{
+			"--override", "listeners=PLAINTEXT://127.0.0.1:0",
+			"--override", "log.dirs=" + t.TempDir(),
+			"--override", "connect.listeners=http://127.0.0.1:0",
+			"--override", "group.initial.rebalance.delay.ms=0",
+		}, io.Discard, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+	}()
+	started := regexp.MustCompile(`connect worker started".*rest=(http://[^/ ]+)/`)
+	var m []string
+	for deadline := time.Now().Add(30 * time.Second); m == nil; {
+		if m = started.FindStringSubmatch(stderr.String()); m == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("connect worker did not start:\n%s", stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get(m[1] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if code, _ := get("/health"); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker not healthy:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, body := get("/"); code != http.StatusOK || !strings.Contains(body, `"kafka_cluster_id":"`) || strings.Contains(body, `"kafka_cluster_id":""`) {
+		t.Errorf("GET /: %d %s", code, body)
+	}
+	if code, body := get("/connectors"); code != http.StatusOK || body != "[]" {
+		t.Errorf("GET /connectors: %d %s", code, body)
+	}
+	if code, _ := get("/metrics"); code != http.StatusOK {
+		t.Errorf("GET /metrics: %d", code)
 	}
 }

@@ -208,7 +208,9 @@ func (h *Herder) tryOpen(ctx context.Context) error {
 	w := h.cfg.Worker
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(h.cfg.ClientOpts...)
+	// The group client's ID prefixes the member IDs the coordinator
+	// hands out, as Kafka's workers' connect-N client IDs do.
+	cl, err := kgo.NewClient(append(slices.Clone(h.cfg.ClientOpts), kgo.ClientID("connect-"+h.cfg.WorkerID))...)
 	if err != nil {
 		return err
 	}

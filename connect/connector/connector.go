@@ -100,6 +100,28 @@ type SinkConnector interface {
 	NewTask() SinkTask
 }
 
+// PartitionOffset is one source partition and its offset; a nil Offset
+// resets the partition.
+type PartitionOffset struct {
+	Partition map[string]any
+	Offset    map[string]any
+}
+
+// SourceOffsetAlterer is optionally implemented by a SourceConnector to check
+// the offsets a user writes with PATCH or DELETE /connectors/{c}/offsets
+// (KIP-875) before the runtime stores them; config is the connector's
+// configuration. An error rejects the request and should say which
+// partition or offset field is wrong (Kafka's alterOffsets).
+type SourceOffsetAlterer interface {
+	AlterOffsets(config map[string]string, offsets []PartitionOffset) error
+}
+
+// SinkOffsetAlterer is the sink counterpart of SourceOffsetAlterer; a nil
+// offset resets the partition.
+type SinkOffsetAlterer interface {
+	AlterOffsets(config map[string]string, offsets map[TopicPartition]*int64) error
+}
+
 // ConnectorContext lets a connector talk back to the runtime.
 type ConnectorContext interface {
 	// RequestTaskReconfiguration asks the runtime to call TaskConfigs again.

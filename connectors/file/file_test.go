@@ -363,3 +363,36 @@ func TestSinkBadPath(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestSourceAlterOffsets(t *testing.T) {
+	src := NewSource()
+	cfg := map[string]string{"topic": "t", "file": "/data/in.txt"}
+	part := map[string]any{FilenameField: "/data/in.txt"}
+	tests := []struct {
+		name    string
+		config  map[string]string
+		offsets []connector.PartitionOffset
+		want    string // "" = accepted
+	}{
+		{"position", cfg, []connector.PartitionOffset{{Partition: part, Offset: map[string]any{PositionField: float64(12)}}}, ""},
+		{"reset", cfg, []connector.PartitionOffset{{Partition: part}}, ""},
+		{"stdin", map[string]string{"topic": "t"}, nil, "'file'"},
+		{"no filename", cfg, []connector.PartitionOffset{{Partition: map[string]any{"x": 1}}}, "'filename'"},
+		{"no position", cfg, []connector.PartitionOffset{{Partition: part, Offset: map[string]any{"pos": 1}}}, "'position'"},
+		{"negative", cfg, []connector.PartitionOffset{{Partition: part, Offset: map[string]any{PositionField: int64(-1)}}}, "negative"},
+		{"fraction", cfg, []connector.PartitionOffset{{Partition: part, Offset: map[string]any{PositionField: 1.5}}}, "not an integer"},
+		{"string", cfg, []connector.PartitionOffset{{Partition: part, Offset: map[string]any{PositionField: "3"}}}, "type string"},
+	}
+	for _, tc := range tests {
+		err := src.AlterOffsets(tc.config, tc.offsets)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrOffset) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want ErrOffset containing %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -82,6 +82,43 @@ func (s *Source) TaskConfigs(int) ([]map[string]string, error) {
 // Stop has nothing to stop.
 func (*Source) Stop() error { return nil }
 
+var _ connector.SourceOffsetAlterer = (*Source)(nil)
+
+// AlterOffsets checks offsets written through the REST API, as Kafka's
+// FileStreamSourceConnector does: the connector must read a file (standard
+// input keeps no offsets), every partition must name a filename, and every
+// offset must be null or hold a non-negative integer position. Whether the
+// position fits the file is checked when the task resumes.
+func (*Source) AlterOffsets(config map[string]string, offsets []connector.PartitionOffset) error {
+	var cfg SourceConfig
+	if err := sourceDef().Decode(config, &cfg); err != nil {
+		return err
+	}
+	if cfg.File == "" {
+		return fmt.Errorf("%w: offsets cannot be modified if the 'file' configuration is unspecified, "+
+			"because standard input is used and offsets are not tracked", ErrOffset)
+	}
+	for _, po := range offsets {
+		if po.Partition == nil {
+			return fmt.Errorf("%w: partition objects cannot be null", ErrOffset)
+		}
+		if _, ok := po.Partition[FilenameField]; !ok {
+			return fmt.Errorf("%w: partition objects should contain the key '%s'", ErrOffset, FilenameField)
+		}
+		if po.Offset == nil {
+			continue // a reset is always allowed
+		}
+		v, ok := po.Offset[PositionField]
+		if !ok {
+			return fmt.Errorf("%w: offset objects should either be null or contain the key '%s'", ErrOffset, PositionField)
+		}
+		if _, err := position(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // NewTask returns a task reading the file.
 func (*Source) NewTask() connector.SourceTask { return NewSourceTask() }
 

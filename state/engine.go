@@ -60,7 +60,11 @@ type levelEngine struct {
 	db  *leveldb.DB
 	dir string
 
-	mu    sync.Mutex
+	// wmu orders writes and flush: flush re-applies the most recent
+	// write, which is only harmless if no other write can slip in between.
+	// It is held across the leveldb write, which serialises writers as
+	// leveldb itself would; readers never take it.
+	wmu   sync.Mutex
 	dirty bool
 	last  op // the most recent write, re-applied with sync to flush the journal
 }
@@ -82,11 +86,10 @@ func openLevel(dir string) (*levelEngine, error) {
 	return &levelEngine{db: db, dir: dir}, nil
 }
 
+// noteWrite records o as the latest write. Caller holds wmu.
 func (e *levelEngine) noteWrite(o op) {
-	e.mu.Lock()
 	e.dirty = true
 	e.last = o
-	e.mu.Unlock()
 }
 
 func (e *levelEngine) get(k []byte) ([]byte, error) {
@@ -104,6 +107,8 @@ func (e *levelEngine) get(k []byte) ([]byte, error) {
 }
 
 func (e *levelEngine) put(k, v []byte) error {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
 	if err := e.db.Put(k, v, nil); err != nil {
 		return fmt.Errorf("%w: put: %w", ErrStore, err)
 	}
@@ -112,6 +117,8 @@ func (e *levelEngine) put(k, v []byte) error {
 }
 
 func (e *levelEngine) delete(k []byte) error {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
 	if err := e.db.Delete(k, nil); err != nil {
 		return fmt.Errorf("%w: delete: %w", ErrStore, err)
 	}
@@ -131,6 +138,8 @@ func (e *levelEngine) write(ops []op) error {
 			b.Put(o.key, o.value)
 		}
 	}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
 	if err := e.db.Write(&b, nil); err != nil {
 		return fmt.Errorf("%w: write batch: %w", ErrStore, err)
 	}
@@ -164,13 +173,12 @@ func (e *levelEngine) count() (int64, error) {
 // journal holding every earlier write. Re-applying the newest write leaves
 // the contents unchanged.
 func (e *levelEngine) flush() error {
-	e.mu.Lock()
-	dirty, last := e.dirty, e.last
-	e.dirty = false
-	e.mu.Unlock()
-	if !dirty {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	if !e.dirty {
 		return nil
 	}
+	last := e.last
 	wo := &opt.WriteOptions{Sync: true}
 	var err error
 	if last.value == nil {
@@ -181,6 +189,7 @@ func (e *levelEngine) flush() error {
 	if err != nil {
 		return fmt.Errorf("%w: flush: %w", ErrStore, err)
 	}
+	e.dirty = false
 	return nil
 }
 

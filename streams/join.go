@@ -103,7 +103,8 @@ func ptr[T any](v any) *T {
 }
 
 // repartitionForJoin repartitions s when its key may have changed, naming
-// the topic after prefix.
+// the topic after prefix. Like Kafka, a stream joined several times under
+// the same repartition name writes one repartition topic, reused.
 func repartitionForJoin[K, V any](s Stream[K, V], prefix string, ks Serde[K], vs Serde[V]) Stream[K, V] {
 	if !s.repartition {
 		return s
@@ -112,7 +113,18 @@ func repartitionForJoin[K, V any](s Stream[K, V], prefix string, ks Serde[K], vs
 		s.b.fail("join: stream %q must be repartitioned; pass WithKeySerde and value serdes", s.node)
 		return s
 	}
-	src := repartitionThrough[K, V](s.b, s.node, prefix, ks, vs, nil)
+	key := s.node + "\x00" + prefix
+	src, ok := s.b.joinRepartitions[key]
+	if ok {
+		// Kafka generates (and discards) the names of a new repartition
+		// before reusing the old one, so the index still advances.
+		s.b.newName(prefixSink)
+		s.b.newName(prefixFilter)
+		s.b.newName(prefixSource)
+	} else {
+		src = repartitionThrough[K, V](s.b, s.node, prefix, ks, vs, nil)
+		s.b.joinRepartitions[key] = src
+	}
 	return Stream[K, V]{b: s.b, node: src, ks: ks, vs: vs}
 }
 
@@ -140,10 +152,13 @@ func streamJoin[K, VL, VR, VO any](left Stream[K, VL], right Stream[K, VR], kind
 	}
 
 	named := func(suffix, prefix string) string {
+		// Kafka burns an index even for named operators, so later
+		// generated names do not depend on naming.
+		gen := b.newName(prefix)
 		if o.name != "" {
 			return o.name + suffix
 		}
-		return b.newName(prefix)
+		return gen
 	}
 	thisWindowed := named("-this-windowed", prefixWindowed)
 	otherWindowed := named("-other-windowed", prefixWindowed)
@@ -703,10 +718,13 @@ func tableJoin[K, VL, VR, VO any](l Table[K, VL], r Table[K, VR], kind joinKind,
 		thisPfx, otherPfx = prefixTableOuterThis, prefixTableOuterOther
 	}
 	named := func(suffix, prefix string) string {
+		// Kafka burns an index even for named operators, so later
+		// generated names do not depend on naming.
+		gen := b.newName(prefix)
 		if o.name != "" {
 			return o.name + suffix
 		}
-		return b.newName(prefix)
+		return gen
 	}
 	thisName, otherName, mergeName := named("-join-this", thisPfx), named("-join-other", otherPfx), named("-merge", prefixTableMerge)
 	if lg == nil || rg == nil {

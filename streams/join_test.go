@@ -2,6 +2,8 @@ package streams_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -279,6 +281,40 @@ func TestJoinDescribeGolden(t *testing.T) {
 			tc.join(l, r)
 			if got := build(t, b).Describe().String(); got != tc.want {
 				t.Errorf("Describe:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestJoinRepartitionDescribeGolden(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		names [2]string
+		out   [2]string
+	}{
+		{"join_named_repartition.txt", [2]string{"first-join", "second-join"}, [2]string{"out-one", "out-two"}},
+		{"join_generated_repartition.txt", [2]string{"", ""}, [2]string{"out-one", "out-to"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata", "describe", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := streams.NewBuilder()
+			s1 := streams.StreamOf(b, "topic", serde.String(), serde.String())
+			s2 := streams.StreamOf(b, "topic2", serde.String(), serde.String())
+			s3 := streams.StreamOf(b, "topic3", serde.String(), serde.String())
+			m := streams.Map(s1, func(k, v string) (string, string) { return v, k })
+			w := streams.JoinTimeDifference(100 * time.Millisecond)
+			for i, other := range []streams.Stream[string, string]{s2, s3} {
+				opts := []streams.Option{streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String())}
+				if tc.names[i] != "" {
+					opts = append(opts, streams.Named(tc.names[i]))
+				}
+				streams.Join(m, other, func(k, a, b string) string { return a + b }, w, opts...).To(tc.out[i], serde.String(), serde.String())
+			}
+			if got := build(t, b).Describe().String(); got != string(want) {
+				t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
 			}
 		})
 	}

@@ -75,8 +75,11 @@ type Builder struct {
 	stores      map[string]StoreBuilder
 	globalStore map[string]bool
 	topicSource map[string]string // topic -> source node name
-	index       int
-	err         error
+	// joinRepartitions remembers the repartition source made for a
+	// stream (node and topic prefix) joined before.
+	joinRepartitions map[string]string
+	index            int
+	err              error
 }
 
 // NewBuilder returns an empty Builder.
@@ -86,6 +89,8 @@ func NewBuilder() *Builder {
 		stores:      map[string]StoreBuilder{},
 		globalStore: map[string]bool{},
 		topicSource: map[string]string{},
+
+		joinRepartitions: map[string]string{},
 	}
 }
 

@@ -300,8 +300,12 @@ func (h *Herder) TopicUsed(connector, topic string) {
 	if _, seen := h.topicsSeen.LoadOrStore(topic+statusTopicSep+connector, true); seen {
 		return
 	}
-	if h.status != nil && slices.Contains(h.status.Topics(connector), topic) {
-		return
+	select {
+	case <-h.ready:
+		if slices.Contains(h.status.Topics(connector), topic) {
+			return
+		}
+	default:
 	}
 	ts := TopicStatus{Topic: topic, Connector: connector, DiscoverTimestamp: time.Now().UnixMilli()}
 	h.queueStatus(statusWrite{name: connector, topic: &ts})
@@ -609,25 +613,31 @@ func (h *Herder) handleConfigEvents(ctx context.Context) {
 			}
 		case eventTargetState:
 			target := connect.TargetState(h.snap.TargetStates[name])
-			if prev.TargetStates[name] == TargetStopped || target == connect.TargetStopped {
-				// Instances come and go with STOPPED: a rebalance sorts
-				// out which tasks exist.
+			wasStopped := prev.TargetStates[name] == TargetStopped
+			if wasStopped || target == connect.TargetStopped {
+				// Instances come and go with STOPPED: the connector is
+				// restarted in its new state, and a rebalance sorts out
+				// which tasks exist.
 				rejoin = true
-			}
-			if h.owns(name) {
-				if target == connect.TargetStopped || prev.TargetStates[name] == TargetStopped {
+				if h.owns(name) {
 					h.stopConnector(name)
 					h.startConnector(ctx, name)
-				} else {
-					h.setTargetState(name, target)
+				}
+				if target == connect.TargetStopped {
+					for _, id := range h.ownedTasks(name) {
+						h.stopTask(id)
+					}
+				}
+				continue
+			}
+			running := h.owns(name) && h.connRunning[name]
+			for _, id := range h.ownedTasks(name) {
+				if _, ok := h.taskRunning[id]; ok {
+					running = true
 				}
 			}
-			for _, id := range h.ownedTasks(name) {
-				if target == connect.TargetStopped {
-					h.stopTask(id)
-				} else if _, ok := h.taskRunning[id]; ok {
-					h.setTargetState(name, target)
-				}
+			if running {
+				h.setTargetState(name, target)
 			}
 		case eventTasks:
 			if len(prev.TaskConfigs(name)) != h.snap.TaskCounts[name] || prev.TaskCounts[name] != h.snap.TaskCounts[name] {

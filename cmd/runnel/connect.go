@@ -23,6 +23,7 @@ import (
 	"github.com/runnel/runnel/connect/converter"
 	"github.com/runnel/runnel/connect/rest"
 	"github.com/runnel/runnel/connect/transforms"
+	"github.com/runnel/runnel/connectors/file"
 )
 
 const connectSynopsis = `runnel connect standalone worker.properties [connector.properties|connector.json]...
@@ -81,7 +82,7 @@ func connectRegistry() (*connect.Registry, error) {
 	for _, p := range transforms.Predicates() {
 		err = errors.Join(err, r.RegisterPredicate(p.Class, p.New, p.Aliases...))
 	}
-	return r, err
+	return r, errors.Join(err, file.Register(r))
 }
 
 // connectFlags parses the flags shared by both modes and returns the

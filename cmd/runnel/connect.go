@@ -41,7 +41,7 @@ listens on listeners (http://127.0.0.1:8083 by default).`
 func connectModes() map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 		"standalone":  runConnectStandalone,
-		"distributed": runConnectDistributedMode,
+		"distributed": runConnectDistributed, // connect_distributed.go
 	}
 }
 
@@ -60,12 +60,6 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("unknown mode %q: want standalone or distributed", args[0])
 	}
 	return mode(ctx, args[1:], stdout, stderr)
-}
-
-// runConnectDistributedMode runs a distributed worker; the distributed
-// herder lives in connect/distributed.
-func runConnectDistributedMode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("distributed mode is not available in this build")
 }
 
 // connectRegistry is the set of plugins this binary carries.

@@ -2,7 +2,6 @@ package distributed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/runnel/runnel/connect"
@@ -30,6 +28,12 @@ type Runner interface {
 	StopTasks(ids ...connect.TaskID)
 	// SetTargetState pauses or resumes a connector and its tasks.
 	SetTargetState(name string, target connect.TargetState) error
+	// ConnectorOffsets returns a connector's offsets: from the offset
+	// store for a source, from its consumer group for a sink (KIP-875).
+	ConnectorOffsets(ctx context.Context, name string, props map[string]string) (connect.ConnectorOffsets, error)
+	// ModifyConnectorOffsets alters (offsets non-nil) or resets (nil) a
+	// stopped connector's offsets and returns Kafka's message.
+	ModifyConnectorOffsets(ctx context.Context, name string, props map[string]string, offsets []connect.ConnectorOffset) (string, error)
 }
 
 // Config configures a distributed Herder.
@@ -1062,14 +1066,6 @@ func (h *Herder) ResetConnectorActiveTopics(ctx context.Context, name string) er
 	return h.status.ResetTopics(ctx, name)
 }
 
-// sinkGroup is the consumer group of a sink connector.
-func sinkGroup(name string, cfg map[string]string) string {
-	if g := cfg["consumer.override.group.id"]; g != "" {
-		return g
-	}
-	return "connect-" + name
-}
-
 // ConnectorOffsets implements connect.Herder (KIP-875).
 func (h *Herder) ConnectorOffsets(ctx context.Context, name string) (connect.ConnectorOffsets, error) {
 	s, err := h.snapshot(ctx)
@@ -1080,28 +1076,7 @@ func (h *Herder) ConnectorOffsets(ctx context.Context, name string) (connect.Con
 	if !ok {
 		return connect.ConnectorOffsets{}, notFound(name)
 	}
-	if h.connectorType(cfg) == connect.TypeSink {
-		offs, err := kadm.NewClient(h.cl).FetchOffsets(ctx, sinkGroup(name, cfg))
-		if err != nil {
-			return connect.ConnectorOffsets{}, err
-		}
-		out := connect.ConnectorOffsets{Offsets: []connect.ConnectorOffset{}}
-		for _, o := range offs.Sorted() {
-			if o.Err != nil || o.At < 0 {
-				continue
-			}
-			out.Offsets = append(out.Offsets, connect.ConnectorOffset{
-				Partition: map[string]any{"kafka_topic": o.Topic, "kafka_partition": int64(o.Partition)},
-				Offset:    map[string]any{"kafka_offset": o.At},
-			})
-		}
-		return out, nil
-	}
-	offs, err := h.offsets.Offsets(ctx, name)
-	if err != nil {
-		return connect.ConnectorOffsets{}, err
-	}
-	return connect.ConnectorOffsets{Offsets: offs}, nil
+	return h.run.ConnectorOffsets(ctx, name, cfg)
 }
 
 func (h *Herder) modifyChecks(ctx context.Context, name string) (map[string]string, error) {
@@ -1122,12 +1097,6 @@ func (h *Herder) modifyChecks(ctx context.Context, name string) (map[string]stri
 	return cfg, nil
 }
 
-func modifiedMessage(kind string) string {
-	return "The Connect framework-managed offsets for this connector have been " + kind +
-		" successfully. However, if this connector manages offsets externally, they will need to be manually " +
-		kind + " in the system that the connector uses."
-}
-
 // AlterConnectorOffsets implements connect.Herder (KIP-875).
 func (h *Herder) AlterConnectorOffsets(ctx context.Context, name string, offsets []connect.ConnectorOffset) (string, error) {
 	cfg, err := h.modifyChecks(ctx, name)
@@ -1137,63 +1106,7 @@ func (h *Herder) AlterConnectorOffsets(ctx context.Context, name string, offsets
 	if len(offsets) == 0 {
 		return "", connect.Errorf(http.StatusBadRequest, "The offsets to be altered may not be null or empty")
 	}
-	if h.connectorType(cfg) == connect.TypeSink {
-		return h.alterSinkOffsets(ctx, name, cfg, offsets)
-	}
-	if err := h.offsets.Write(ctx, name, offsets); err != nil {
-		return "", err
-	}
-	return modifiedMessage("altered"), nil
-}
-
-func (h *Herder) alterSinkOffsets(ctx context.Context, name string, cfg map[string]string, offsets []connect.ConnectorOffset) (string, error) {
-	adm := kadm.NewClient(h.cl)
-	group := sinkGroup(name, cfg)
-	commit := kadm.Offsets{}
-	del := kadm.TopicsSet{}
-	for _, o := range offsets {
-		topic, _ := o.Partition["kafka_topic"].(string)
-		part, ok := toInt64(o.Partition["kafka_partition"])
-		if topic == "" || !ok {
-			return "", connect.Errorf(http.StatusBadRequest, "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'")
-		}
-		if o.Offset == nil {
-			del.Add(topic, int32(part))
-			continue
-		}
-		at, ok := toInt64(o.Offset["kafka_offset"])
-		if !ok || at < 0 {
-			return "", connect.Errorf(http.StatusBadRequest, "The offset for a sink connector should contain the key 'kafka_offset' with a non-negative integer value")
-		}
-		commit.Add(kadm.Offset{Topic: topic, Partition: int32(part), At: at, LeaderEpoch: -1})
-	}
-	if len(commit) > 0 {
-		resp, err := adm.CommitOffsets(ctx, group, commit)
-		if err == nil {
-			err = resp.Error()
-		}
-		if err != nil {
-			return "", fmt.Errorf("distributed: altering offsets of group %s: %w", group, err)
-		}
-	}
-	if len(del) > 0 {
-		resp, err := adm.DeleteOffsets(ctx, group, del)
-		if err == nil {
-			err = resp.Error()
-		}
-		if err != nil {
-			return "", fmt.Errorf("distributed: deleting offsets of group %s: %w", group, err)
-		}
-	}
-	return modifiedMessage("altered"), nil
-}
-
-func toInt64(v any) (int64, bool) {
-	switch n := connect.NormalizeJSON(v).(type) {
-	case int64:
-		return n, true
-	}
-	return 0, false
+	return h.run.ModifyConnectorOffsets(ctx, name, cfg, offsets)
 }
 
 // ResetConnectorOffsets implements connect.Herder (KIP-875).
@@ -1202,27 +1115,7 @@ func (h *Herder) ResetConnectorOffsets(ctx context.Context, name string) (string
 	if err != nil {
 		return "", err
 	}
-	if h.connectorType(cfg) == connect.TypeSink {
-		resp, err := kadm.NewClient(h.cl).DeleteGroup(ctx, sinkGroup(name, cfg))
-		if err == nil && resp.Err != nil && !errors.Is(resp.Err, kerr.GroupIDNotFound) {
-			err = resp.Err
-		}
-		if err != nil {
-			return "", fmt.Errorf("distributed: resetting offsets of group %s: %w", sinkGroup(name, cfg), err)
-		}
-		return modifiedMessage("reset"), nil
-	}
-	offs, err := h.offsets.Offsets(ctx, name)
-	if err != nil {
-		return "", err
-	}
-	for i := range offs {
-		offs[i].Offset = nil
-	}
-	if err := h.offsets.Write(ctx, name, offs); err != nil {
-		return "", err
-	}
-	return modifiedMessage("reset"), nil
+	return h.run.ModifyConnectorOffsets(ctx, name, cfg, nil)
 }
 
 // Plugins implements connect.Herder.

@@ -398,9 +398,14 @@ func (st *sinkTask) loop() error {
 func (st *sinkTask) poll(deadline time.Time) kgo.Fetches {
 	ctx, cancel := context.WithDeadline(st.ctx, deadline)
 	defer cancel()
+	// A watcher ends the poll early on a target change; it is waited for.
 	stop := make(chan struct{})
+	var watcher sync.WaitGroup
+	watcher.Add(1)
+	defer watcher.Wait()
 	defer close(stop)
 	go func() {
+		defer watcher.Done()
 		select {
 		case <-st.changed:
 			cancel()

@@ -179,9 +179,14 @@ func (st *sourceTask) loop() error {
 func (st *sourceTask) poll(deadline time.Time) ([]connector.SourceRecord, error) {
 	ctx, cancel := context.WithDeadline(st.ctx, deadline)
 	defer cancel()
+	// A watcher ends the poll early on a target change; it is waited for.
 	stop := make(chan struct{})
+	var watcher sync.WaitGroup
+	watcher.Add(1)
+	defer watcher.Wait()
 	defer close(stop)
 	go func() {
+		defer watcher.Done()
 		select {
 		case <-st.changed:
 			// Put the signal back for awaitRunning.

@@ -190,6 +190,9 @@ type tolerance struct {
 	log     *slog.Logger
 	sleep   func(ctx context.Context, d time.Duration) error
 	skipped int64
+	// subject describes the record being processed, for
+	// errors.log.include.messages; set by the task loop (nil = none).
+	subject func() string
 }
 
 // errToleranceExceeded fails a task whose errors are not tolerated.
@@ -218,7 +221,11 @@ func (t *tolerance) do(ctx context.Context, stage, class string, fn func() error
 			continue
 		}
 		if t.cfg.ErrorsLogEnable {
-			t.log.Error("error encountered in task", "task", t.id.String(), "stage", stage, "class", class, "tolerated", t.cfg.ErrorsToleranceAll, "err", err)
+			attrs := []any{"task", t.id.String(), "stage", stage, "class", class, "tolerated", t.cfg.ErrorsToleranceAll, "err", err}
+			if t.cfg.ErrorsLogIncludeMessages && t.subject != nil {
+				attrs = append(attrs, "record", t.subject())
+			}
+			t.log.Error("error encountered in task", attrs...)
 		}
 		if report != nil {
 			report(stage, class, err)
@@ -243,9 +250,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// recordForLog describes a record for errors.log.include.messages.
-func recordForLog(r connector.Record) string {
-	b, _ := json.Marshal(map[string]any{"topic": r.Topic, "key": logValue(r.Key), "value": logValue(r.Value), "timestamp": r.Timestamp})
+// sourceRecordForLog describes a source record for
+// errors.log.include.messages: key, value, headers, timestamp, topic,
+// partition, source partition and offset.
+func sourceRecordForLog(r connector.SourceRecord) string {
+	hs := map[string]any{}
+	for _, h := range r.Headers {
+		hs[h.Key] = logValue(h.Value)
+	}
+	b, _ := json.Marshal(map[string]any{"topic": r.Topic, "partition": r.Partition, "key": logValue(r.Key), "value": logValue(r.Value),
+		"headers": hs, "timestamp": r.Timestamp, "source_partition": r.SourcePartition, "source_offset": r.SourceOffset})
 	return string(b)
 }
 

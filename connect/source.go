@@ -240,6 +240,9 @@ func (st *sourceTask) ack(s *submitted) {
 func (st *sourceTask) send(r connector.SourceRecord) error {
 	w := st.w
 	s := st.track(r)
+	if st.cc.ErrorsLogIncludeMessages {
+		st.tol.subject = func() string { return sourceRecordForLog(r) }
+	}
 	rec, keep, err := st.chain.apply(st.ctx, st.tol, r.Record, nil)
 	if err != nil {
 		return err

@@ -129,10 +129,13 @@
 // one at its base offset (ProducerState.CurrentTxnFirstOffset); a
 // transaction marker (a control batch holding one COMMIT or ABORT control
 // record, written by the transaction coordinator with OriginCoordinator)
-// ends it. The ongoing transactions are kept ordered by first offset: the
-// first of them is the first unstable offset, and the last stable offset
-// (LSO) a read_committed consumer reads up to is the smaller of it and the
-// high watermark. A marker with an older producer epoch than the
+// ends it. A transaction is unstable while it is ongoing and, as in Kafka,
+// after its marker until the high watermark passes the marker (so no
+// consumer acts on an outcome that is not replicated). The unstable
+// transactions are kept ordered by first offset: the first of them is the
+// first unstable offset, and the last stable offset (LSO) a
+// read_committed consumer reads up to is the smaller of it and the high
+// watermark. A marker with an older producer epoch than the
 // partition knows is ErrInvalidProducerEpoch, one with an older
 // coordinator epoch ErrCoordinatorFenced; a marker for a producer with no
 // transaction ongoing is written and ends nothing. Producers with an
@@ -146,9 +149,9 @@
 //	│ version(2)=0│ producerId (8) │ firstOffset (8)│ lastOffset (8)│ lastStableOffset (8)│
 //	└─────────────┴────────────────┴────────────────┴───────────────┴─────────────────────┘
 //
-// lastOffset is the marker's offset; lastStableOffset is the first
-// unstable offset once the transaction ended (lastOffset+1 when no other
-// was ongoing). AbortedTransactions scans the entries from the segment
+// lastOffset is the marker's offset; lastStableOffset is the first offset
+// of the earliest transaction still ongoing when the marker was written
+// (lastOffset+1 when none was). AbortedTransactions scans the entries from the segment
 // holding the fetch offset and stops at the first whose lastStableOffset
 // reaches the upper bound, as Kafka does. The entries live in memory
 // (aborts are rare) and are appended to the file as markers are written;

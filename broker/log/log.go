@@ -36,9 +36,10 @@ type Log struct {
 	doomed []doomedSegment
 	// producers is the idempotent producers' state (guarded by appendMu).
 	producers producers
-	// txns are the ongoing transactions (guarded by appendMu);
-	// firstUnstable publishes the first offset of the earliest, -1 for
-	// none, for readers that do not take appendMu.
+	// txns are the unstable transactions, changed under appendMu and
+	// txnMu (SetHighWatermark takes only txnMu); firstUnstable publishes
+	// the first offset of the earliest, -1 for none, for readers.
+	txnMu         sync.Mutex
 	txns          txnList
 	firstUnstable atomic.Int64
 
@@ -153,11 +154,14 @@ func (l *Log) HighWatermark() int64 {
 
 // SetHighWatermark records the high watermark, clamped to [log start
 // offset, log end offset] as Kafka does. Retention and DeleteRecordsBefore
-// never remove data at or above it.
+// never remove data at or above it. Transactions whose marker it passes
+// become stable (see FirstUnstableOffset).
 func (l *Log) SetHighWatermark(hw int64) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.hw = min(max(hw, l.logStart), l.leo)
+	hw = l.hw
+	l.mu.Unlock()
+	l.txnsReplicated(hw)
 }
 
 // Size is the number of bytes in the log's segments.

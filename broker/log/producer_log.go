@@ -55,7 +55,7 @@ func (l *Log) loadProducers(trusted, end, rebuildFrom int64) error {
 		break
 	}
 	rebuilt := map[*segment][]AbortedTxn{}
-	txns := txnListOf(ps)
+	txns := txnListOf(ps, false)
 	onEvent := func(s *segment, ev txnEvent) {
 		if a, ok := txns.apply(ev); ok && ev.marker >= rebuildFrom {
 			rebuilt[s] = append(rebuilt[s], a)

@@ -17,9 +17,9 @@ import (
 
 // AbortedTxn is one entry of the aborted transaction index: a transaction
 // of ProducerID that spans FirstOffset to LastOffset (the offset of its
-// ABORT marker). LastStableOffset is the partition's first unstable
-// offset once the marker was written (the first offset of the earliest
-// other ongoing transaction, or LastOffset+1 when there was none): an
+// ABORT marker). LastStableOffset is the first offset of the earliest
+// transaction still ongoing once the marker was written, or LastOffset+1
+// when there was none (Kafka's definition): an
 // entry whose LastStableOffset is at or past an offset shows that every
 // aborted transaction starting below that offset has its entry at or
 // before this one.
@@ -84,27 +84,38 @@ func decodeTxnIndex(data []byte) ([]AbortedTxn, error) {
 	return entries, nil
 }
 
-// openTxn is an ongoing transaction.
+// openTxn is an unstable transaction: ongoing, or ended by a marker the
+// high watermark has not passed yet.
 type openTxn struct {
 	first int64
 	pid   int64
+	// marker is -1 while the transaction is ongoing, then the offset of
+	// the marker that ended it.
+	marker int64
 }
 
-// txnList holds the ongoing transactions ordered by first offset, so that
-// the first unstable offset is its first element. Appends start
-// transactions at increasing offsets, so a start is an append at the end;
-// an end is a binary search and a removal. The Log guards it with its
-// append lock.
+// txnList holds the unstable transactions ordered by first offset, so
+// that the first unstable offset is its first element's. As in Kafka, a
+// transaction a marker ended stays unstable until the high watermark
+// passes the marker (removeReplicated): until then a read_committed
+// consumer could otherwise read its records while the outcome is not yet
+// replicated. A list that does not keep ended transactions drops them at
+// once (replays, which only need the aborted entries' last stable
+// offsets). Appends start transactions at increasing offsets, so a start
+// is an append at the end; an end is a binary search.
 type txnList struct {
 	txns []openTxn
+	// keepEnded says ended transactions stay until removeReplicated.
+	keepEnded bool
+	ended     int // how many of txns have ended
 }
 
 // txnListOf returns the ongoing transactions of ps.
-func txnListOf(ps producers) txnList {
-	var t txnList
+func txnListOf(ps producers, keepEnded bool) txnList {
+	t := txnList{keepEnded: keepEnded}
 	for pid, p := range ps {
 		if p.CurrentTxnFirstOffset >= 0 {
-			t.txns = append(t.txns, openTxn{first: p.CurrentTxnFirstOffset, pid: pid})
+			t.txns = append(t.txns, openTxn{first: p.CurrentTxnFirstOffset, pid: pid, marker: -1})
 		}
 	}
 	slices.SortFunc(t.txns, func(a, b openTxn) int {
@@ -122,7 +133,7 @@ func (t *txnList) search(first, pid int64) int {
 	})
 }
 
-// firstOffset is the first offset of the earliest ongoing transaction,
+// firstOffset is the first offset of the earliest unstable transaction,
 // -1 when there is none.
 func (t *txnList) firstOffset() int64 {
 	if len(t.txns) == 0 {
@@ -131,30 +142,61 @@ func (t *txnList) firstOffset() int64 {
 	return t.txns[0].first
 }
 
+// firstOngoing is the first offset of the earliest transaction no marker
+// has ended, -1 when there is none.
+func (t *txnList) firstOngoing() int64 {
+	for _, x := range t.txns {
+		if x.marker < 0 {
+			return x.first
+		}
+	}
+	return -1
+}
+
 // apply applies ev and returns the aborted transaction index entry an
-// abort makes.
+// abort makes. Its last stable offset is, as in Kafka, the first offset of
+// the earliest transaction still ongoing, or the marker's offset + 1.
 func (t *txnList) apply(ev txnEvent) (AbortedTxn, bool) {
 	i := t.search(ev.first, ev.pid)
 	if ev.marker < 0 {
-		t.txns = slices.Insert(t.txns, i, openTxn{first: ev.first, pid: ev.pid})
+		t.txns = slices.Insert(t.txns, i, openTxn{first: ev.first, pid: ev.pid, marker: -1})
 		return AbortedTxn{}, false
 	}
-	if i < len(t.txns) && t.txns[i] == (openTxn{first: ev.first, pid: ev.pid}) {
-		t.txns = slices.Delete(t.txns, i, i+1)
+	if i < len(t.txns) && t.txns[i].first == ev.first && t.txns[i].pid == ev.pid && t.txns[i].marker < 0 {
+		if t.keepEnded {
+			t.txns[i].marker = ev.marker
+			t.ended++
+		} else {
+			t.txns = slices.Delete(t.txns, i, i+1)
+		}
 	}
 	if !ev.abort {
 		return AbortedTxn{}, false
 	}
-	lso := t.firstOffset()
+	lso := t.firstOngoing()
 	if lso < 0 {
 		lso = ev.marker + 1
 	}
 	return AbortedTxn{ProducerID: ev.pid, FirstOffset: ev.first, LastOffset: ev.marker, LastStableOffset: lso}, true
 }
 
-// FirstUnstableOffset returns the first offset of the earliest ongoing
-// transaction (never below the log start offset), and false when no
-// transaction is ongoing. The last stable offset is the smaller of it and
+// removeReplicated drops the ended transactions whose marker lies below
+// hw, and reports whether any went.
+func (t *txnList) removeReplicated(hw int64) bool {
+	if t.ended == 0 {
+		return false
+	}
+	n := len(t.txns)
+	t.txns = slices.DeleteFunc(t.txns, func(x openTxn) bool { return x.marker >= 0 && x.marker < hw })
+	t.ended -= n - len(t.txns)
+	return len(t.txns) != n
+}
+
+// FirstUnstableOffset returns the first offset of the earliest unstable
+// transaction (never below the log start offset), and false when there is
+// none. A transaction is unstable while it is ongoing and, once its marker
+// is written, until the high watermark (SetHighWatermark) passes the
+// marker, as in Kafka. The last stable offset is the smaller of it and
 // the high watermark. It is cheap: one atomic load and a read lock.
 func (l *Log) FirstUnstableOffset() (int64, bool) {
 	f := l.firstUnstable.Load()
@@ -164,27 +206,42 @@ func (l *Log) FirstUnstableOffset() (int64, bool) {
 	return max(f, l.LogStartOffset()), true
 }
 
-// applyTxnEvents moves the ongoing transactions past an append's events
+// applyTxnEvents moves the unstable transactions past an append's events
 // and returns the aborted transaction index entries they make; the caller
 // holds appendMu.
 func (l *Log) applyTxnEvents(events []txnEvent) []AbortedTxn {
+	if len(events) == 0 {
+		return nil
+	}
 	var aborted []AbortedTxn
+	l.txnMu.Lock()
+	defer l.txnMu.Unlock()
 	for _, ev := range events {
 		if a, ok := l.txns.apply(ev); ok {
 			aborted = append(aborted, a)
 		}
 	}
-	if len(events) > 0 {
-		l.firstUnstable.Store(l.txns.firstOffset())
-	}
+	l.firstUnstable.Store(l.txns.firstOffset())
 	return aborted
 }
 
-// resetTxns rebuilds the ongoing transactions from the producer state;
-// the caller holds appendMu (or owns the log).
+// resetTxns rebuilds the unstable transactions from the producer state
+// (which knows only the ongoing ones); the caller holds appendMu (or owns
+// the log).
 func (l *Log) resetTxns() {
-	l.txns = txnListOf(l.producers)
+	l.txnMu.Lock()
+	defer l.txnMu.Unlock()
+	l.txns = txnListOf(l.producers, true)
 	l.firstUnstable.Store(l.txns.firstOffset())
+}
+
+// txnsReplicated drops the ended transactions whose marker is below hw.
+func (l *Log) txnsReplicated(hw int64) {
+	l.txnMu.Lock()
+	defer l.txnMu.Unlock()
+	if l.txns.removeReplicated(hw) {
+		l.firstUnstable.Store(l.txns.firstOffset())
+	}
 }
 
 // AbortedTransactions returns the aborted transactions that overlap

@@ -139,6 +139,9 @@ func TestTransactionStateRules(t *testing.T) {
 				} else {
 					offsets[i] = info.FirstOffset
 				}
+				// Ended transactions stay unstable until the high watermark
+				// passes their marker.
+				l.SetHighWatermark(l.LogEndOffset())
 				want := int64(-1)
 				if s.fuo >= 0 {
 					want = offsets[s.fuo]
@@ -157,6 +160,48 @@ func TestTransactionStateRules(t *testing.T) {
 			}
 			if got := l.AbortedTransactions(0, l.LogEndOffset()); !slices.Equal(got, want) {
 				t.Fatalf("aborted transactions %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestEndedTransactionStableOnceReplicated checks that, as in Kafka, a
+// transaction a marker ended still holds the first unstable offset back
+// until the high watermark passes the marker.
+func TestEndedTransactionStableOnceReplicated(t *testing.T) {
+	for _, typ := range []record.ControlType{record.ControlCommit, record.ControlAbort} {
+		t.Run(typ.String(), func(t *testing.T) {
+			l := mustOpen(t, t.TempDir(), Config{}, OpenOptions{})
+			defer l.Close()
+			a := mustAppend(t, l, txnBatch(t, 1, 0, 0, 2)).FirstOffset
+			b := mustAppend(t, l, txnBatch(t, 2, 0, 0, 1)).FirstOffset
+			ma := mustMarker(t, l, 1, 0, 0, typ).FirstOffset
+			mb := mustMarker(t, l, 2, 0, 0, typ).FirstOffset
+			steps := []struct {
+				hw, want int64
+			}{
+				{0, a},
+				{ma, a},     // the marker itself is not replicated yet
+				{ma + 1, b}, // a is stable, b's marker is not replicated
+				{mb, b},
+				{mb + 1, -1}, // both stable
+			}
+			for _, s := range steps {
+				l.SetHighWatermark(s.hw)
+				if got := firstUnstable(l); got != s.want {
+					t.Fatalf("high watermark %d: first unstable offset %d, want %d", s.hw, got, s.want)
+				}
+			}
+			// The aborted entries' last stable offsets only count the
+			// transactions still ongoing at their marker.
+			if typ == record.ControlAbort {
+				want := []AbortedTxn{
+					{ProducerID: 1, FirstOffset: a, LastOffset: ma, LastStableOffset: b},
+					{ProducerID: 2, FirstOffset: b, LastOffset: mb, LastStableOffset: mb + 1},
+				}
+				if got := l.AbortedTransactions(0, l.LogEndOffset()); !slices.Equal(got, want) {
+					t.Fatalf("aborted transactions %+v, want %+v", got, want)
+				}
 			}
 		})
 	}
@@ -225,6 +270,7 @@ func abortedLog(t *testing.T, dir string, cfg Config) (*Log, []AbortedTxn) {
 		}
 	}
 	txn(99, 2) // left open
+	l.SetHighWatermark(l.LogEndOffset())
 	if l.NumSegments() < 4 {
 		t.Fatalf("want several segments, have %d", l.NumSegments())
 	}
@@ -559,6 +605,7 @@ func TestOpenTransactionSurvivesRestart(t *testing.T) {
 					t.Fatalf("first unstable offset %d after the restart, want %d", got, first)
 				}
 				m := mustMarker(t, l, 7, 2, 1, typ)
+				l.SetHighWatermark(l.LogEndOffset())
 				if got := firstUnstable(l); got != -1 {
 					t.Fatalf("first unstable offset %d after the marker, want none", got)
 				}

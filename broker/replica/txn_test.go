@@ -107,13 +107,18 @@ func TestReadCommitted(t *testing.T) {
 	w := NewWatcher(p)
 	defer w.Close()
 	abort := marker(10, record.ControlAbort) // 6
-	// The high watermark has not moved (the follower lags), yet the LSO
-	// may only move up to it: from 2 to 4 (b is still open).
+	// The follower has not copied the marker: as in Kafka, the aborted
+	// transaction stays unstable until the high watermark passes it.
+	if lso := p.LastStableOffset(); lso != a.FirstOffset {
+		t.Fatalf("LSO %d after an unreplicated abort, want %d", lso, a.FirstOffset)
+	}
+	woken(w)
+	p.UpdateFollower(2, abort.LastOffset+1)
 	if !woken(w) {
-		t.Fatal("fetch watcher not woken when the abort moved the LSO")
+		t.Fatal("fetch watcher not woken when the abort's replication moved the LSO")
 	}
 	if lso := p.LastStableOffset(); lso != b.FirstOffset {
-		t.Fatalf("LSO %d after the abort, want %d", lso, b.FirstOffset)
+		t.Fatalf("LSO %d after the abort was replicated, want %d (b is open)", lso, b.FirstOffset)
 	}
 	commit := marker(20, record.ControlCommit) // 7
 	caughtUp()

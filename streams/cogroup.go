@@ -63,7 +63,7 @@ func (c *CogroupedStream[K, A]) Aggregate(init func() A, opts ...Option) Table[K
 	if ks == nil || as == nil {
 		return Table[K, A]{b: b}
 	}
-	b.addStore(&kvBuilder{name: storeName, ks: erase1(ks), vs: erase1(as), opts: applyStoreOptions(o.storeOpts)})
+	b.addStore(&kvBuilder{name: storeName, ks: erase1(ks), vs: erase1(as), opts: dslStoreOptions(o.storeOpts)})
 	var aggNames []string
 	for i, p := range c.parts {
 		gen := b.newName(prefixCogroup)

@@ -1,6 +1,7 @@
 package streams_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -278,46 +279,74 @@ func TestPartitionerAndTimestamps(t *testing.T) {
 }
 
 func TestWordCountRepartitionAndChangelog(t *testing.T) {
+	tests := []struct {
+		name      string
+		cache     string
+		want      string
+		changelog int
+	}{
+		// With the record cache (Kafka's default) each input line's
+		// updates reach the output once per key, in the order of the
+		// keys' last update, at the commit after the line.
+		{"cached", "10485760", "b=1@100 a=2@100 b=2@101 c=1@101 a=3@102", 5},
+		{"uncached", "0", "a=1@100 b=1@100 a=2@100 b=2@101 c=1@101 a=3@102", 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			text := streams.StreamOf(b, "text", serde.String(), serde.String())
+			words := streams.FlatMapValues(text, func(_, v string) []string { return strings.Fields(v) })
+			grouped := streams.GroupBy(words, func(_, w string) string { return w }, streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
+			streams.Count(grouped, streams.Materialized("counts")).ToStream().To("counts-out", serde.String(), serde.Int64())
+			d, err := streamstest.NewDriver(build(t, b), map[string]string{"application.id": "app", "statestore.cache.max.bytes": tc.cache})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			in := streamstest.CreateInputTopic(d, "text", serde.String(), serde.String())
+			for i, line := range []string{"a b a", "b c", "a"} {
+				if err := in.PipeInputAt("", line, int64(100+i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := streamstest.CreateOutputTopic(d, "counts-out", serde.String(), serde.Int64())
+			recs, err := out.ReadRecordsToList()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range recs {
+				got = append(got, r.Key+"="+itoa(r.Value)+"@"+itoa(r.Timestamp))
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("counts = %s, want %s", strings.Join(got, " "), tc.want)
+			}
+			rep := streamstest.CreateOutputTopic(d, "app-counts-repartition", serde.String(), serde.String())
+			if rep.QueueSize() != 6 {
+				t.Errorf("repartition topic app-counts-repartition has %d records, want 6", rep.QueueSize())
+			}
+			cl := streamstest.CreateOutputTopic(d, "app-counts-changelog", serde.String(), serde.Int64())
+			if cl.QueueSize() != tc.changelog {
+				t.Errorf("changelog app-counts-changelog has %d records, want %d", cl.QueueSize(), tc.changelog)
+			}
+			st, err := streamstest.KeyValueStore[string, int64](d, "counts")
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, _ := st.All()
+			if !equalKVs(all, []streams.KeyValue[string, int64]{{"a", 3}, {"b", 2}, {"c", 1}}) {
+				t.Errorf("store = %v", all)
+			}
+		})
+	}
+}
+
+func TestDriverRejectsUnknownProperty(t *testing.T) {
 	b := streams.NewBuilder()
-	text := streams.StreamOf(b, "text", serde.String(), serde.String())
-	words := streams.FlatMapValues(text, func(_, v string) []string { return strings.Fields(v) })
-	grouped := streams.GroupBy(words, func(_, w string) string { return w }, streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
-	streams.Count(grouped, streams.Materialized("counts")).ToStream().To("counts-out", serde.String(), serde.Int64())
-	d := driver(t, build(t, b))
-	in := streamstest.CreateInputTopic(d, "text", serde.String(), serde.String())
-	for i, line := range []string{"a b a", "b c", "a"} {
-		if err := in.PipeInputAt("", line, int64(100+i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := streamstest.CreateOutputTopic(d, "counts-out", serde.String(), serde.Int64())
-	recs, err := out.ReadRecordsToList()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range recs {
-		got = append(got, r.Key+"="+itoa(r.Value)+"@"+itoa(r.Timestamp))
-	}
-	want := "a=1@100 b=1@100 a=2@100 b=2@101 c=1@101 a=3@102"
-	if strings.Join(got, " ") != want {
-		t.Errorf("counts = %s, want %s", strings.Join(got, " "), want)
-	}
-	rep := streamstest.CreateOutputTopic(d, "app-counts-repartition", serde.String(), serde.String())
-	if rep.QueueSize() != 6 {
-		t.Errorf("repartition topic app-counts-repartition has %d records, want 6", rep.QueueSize())
-	}
-	cl := streamstest.CreateOutputTopic(d, "app-counts-changelog", serde.String(), serde.Int64())
-	if cl.QueueSize() != 6 {
-		t.Errorf("changelog app-counts-changelog has %d records, want 6", cl.QueueSize())
-	}
-	st, err := streamstest.KeyValueStore[string, int64](d, "counts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, _ := st.All()
-	if !equalKVs(all, []streams.KeyValue[string, int64]{{"a", 3}, {"b", 2}, {"c", 1}}) {
-		t.Errorf("store = %v", all)
+	streams.StreamOf(b, "in", serde.String(), serde.String()).To("out", nil, nil)
+	_, err := streamstest.NewDriver(build(t, b), map[string]string{"application.idd": "x"})
+	if !errors.Is(err, streamstest.ErrConfig) || !strings.Contains(err.Error(), "application.idd") {
+		t.Errorf("NewDriver error = %v, want ErrConfig naming application.idd", err)
 	}
 }
 

@@ -258,7 +258,7 @@ func finishKVAggregate[K, V, A any](g GroupedStream[K, V], spec aggSpec, defSerd
 		b.fail("aggregation %q: no key serde; pass WithKeySerde to the grouping", procName)
 	}
 	b.addProcessor(procName, func() anyProcessor { return &aggProc{spec: spec, store: storeName, table: table} }, parent)
-	b.addStore(&kvBuilder{name: storeName, ks: erase1(g.ks), vs: erase1(aggSerde), opts: applyStoreOptions(o.storeOpts)})
+	b.addStore(&kvBuilder{name: storeName, ks: erase1(g.ks), vs: erase1(aggSerde), opts: dslStoreOptions(o.storeOpts)})
 	b.connect(procName, storeName)
 	return Table[K, A]{b: b, node: procName, ks: g.ks, vs: aggSerde, store: storeName,
 		getter: &getterSupplier{stores: []string{storeName}, make: storeGetter(storeName)}}
@@ -268,15 +268,20 @@ func finishKVAggregate[K, V, A any](g GroupedStream[K, V], spec aggSpec, defSerd
 // KStreamAggregate/KStreamReduce) and tables (KTableAggregate/KTableReduce).
 // The result's timestamp is the largest timestamp that contributed.
 type aggProc struct {
-	ctx   *nodeContext
-	spec  aggSpec
-	store string
-	table bool
-	st    *rawKV
+	ctx    *nodeContext
+	spec   aggSpec
+	store  string
+	table  bool
+	st     *rawKV
+	cached bool
 }
 
-func (p *aggProc) init(ctx *nodeContext) { p.ctx = ctx; p.st = ctx.stateStore(p.store).(*rawKV) }
-func (p *aggProc) close()                {}
+func (p *aggProc) init(ctx *nodeContext) {
+	p.ctx = ctx
+	p.st = ctx.stateStore(p.store).(*rawKV)
+	p.cached = forwardOnFlush(ctx, p.st)
+}
+func (p *aggProc) close() {}
 
 func (p *aggProc) process(r anyRecord) {
 	if isNull(r.Key) {
@@ -331,5 +336,7 @@ func (p *aggProc) process(r anyRecord) {
 	if !found {
 		oldAgg = nil
 	}
-	p.ctx.forward(anyRecord{Key: r.Key, Value: change{newV: newAgg, oldV: oldAgg}, Timestamp: newTS, Headers: r.Headers})
+	if !p.cached {
+		p.ctx.forward(anyRecord{Key: r.Key, Value: change{newV: newAgg, oldV: oldAgg}, Timestamp: newTS, Headers: r.Headers})
+	}
 }

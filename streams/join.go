@@ -750,7 +750,7 @@ func tableJoin[K, VL, VR, VO any](l Table[K, VL], r Table[K, VR], kind joinKind,
 			b.fail("table join %q: serdes are required to materialize %q", mergeName, storeName)
 			return out
 		}
-		b.addStore(&kvBuilder{name: storeName, ks: erase1(out.ks), vs: erase1(out.vs), opts: applyStoreOptions(o.storeOpts)})
+		b.addStore(&kvBuilder{name: storeName, ks: erase1(out.ks), vs: erase1(out.vs), opts: dslStoreOptions(o.storeOpts)})
 		b.connect(mergeName, storeName)
 		out.store = storeName
 		out.getter = &getterSupplier{stores: []string{storeName}, make: storeGetter(storeName)}

@@ -54,6 +54,11 @@ type storeEnv struct {
 	dir       string
 	task      *Task
 	changelog string // "" when logging is off
+	// cache is the record cache of the task's thread; nil turns caching
+	// off for every store. clock carries the current record's timestamp
+	// (and, while a cache flushes, the flushed entry's).
+	cache *state.Cache
+	clock *state.Clock
 }
 
 // inMemory reports whether the store must live in memory.
@@ -61,11 +66,14 @@ func (e storeEnv) inMemory(o storeOptions) bool { return !o.persistent || e.dir 
 
 // now returns the timestamp of the record being processed.
 func (e storeEnv) now() int64 {
-	if e.task == nil {
+	if e.clock == nil {
 		return -1
 	}
-	return e.task.rc.timestamp
+	return e.clock.Now()
 }
+
+// cached reports whether a store with options o sits behind the cache.
+func (e storeEnv) cached(o storeOptions) bool { return o.caching && e.cache != nil }
 
 // sink returns the changelog sink of the store, or nil when it is not
 // logged. With timestamped values (ts‖value, Kafka's timestamped store
@@ -102,9 +110,11 @@ func WithLogging(enabled bool, topicConfig map[string]string) StoreOption {
 	return func(o *storeOptions) { o.loggingOff = !enabled; o.logConfig = topicConfig }
 }
 
-// WithCaching turns the record cache on or off. Runnel accepts the flag
-// for compatibility; stores are not cached yet, so every update is
-// forwarded (as Kafka does with caching off).
+// WithCaching turns the record cache on or off. DSL stores are cached by
+// default and user stores are not, as in Kafka. A cached aggregation
+// forwards a key's result only when the cache is flushed (at every commit)
+// or evicts it (statestore.cache.max.bytes), so several updates of a key
+// between commits reach downstream, and the changelog, as one.
 func WithCaching(enabled bool) StoreOption { return func(o *storeOptions) { o.caching = enabled } }
 
 // Persistent keeps the store on disk (goleveldb under
@@ -119,6 +129,16 @@ func InMemory() StoreOption { return func(o *storeOptions) { o.persistent = fals
 // (Materialized.withRetention); Kafka uses max(retention, size+grace).
 func WithRetention(d time.Duration) StoreOption {
 	return func(o *storeOptions) { o.retention = d.Milliseconds() }
+}
+
+// dslStoreOptions applies opts over the defaults of stores the DSL
+// creates: persistent, logged and cached.
+func dslStoreOptions(opts []StoreOption) storeOptions {
+	o := storeOptions{persistent: true, caching: true}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
 }
 
 func applyStoreOptions(opts []StoreOption) storeOptions {
@@ -220,6 +240,20 @@ func (b *kvBuilder) open(env storeEnv) (storeImpl, error) {
 	if sink := env.sink(true); sink != nil {
 		s.b = state.NewLoggedKeyValue(db, sink, env.now)
 	}
+	if env.cached(b.opts) {
+		c, err := state.NewCachedKeyValue(s.b, state.CachingConfig[[]byte]{Cache: env.cache, Clock: env.clock,
+			Forward: func(f state.Flushed[[]byte]) error {
+				if s.onFlush == nil {
+					return nil
+				}
+				return s.onFlush(f)
+			}})
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		s.b, s.isCached = c, true
+	}
 	return s, nil
 }
 
@@ -238,7 +272,32 @@ type rawKV struct {
 	ks, vs erasedSerde
 	env    storeEnv
 	db     *state.KeyValueDB
-	b      state.KeyValueBytes // db, or db wrapped with changelogging
+	b      state.KeyValueBytes // db, wrapped with changelogging and caching
+	// isCached stores forward results when the cache flushes them, to
+	// onFlush, set by the processor owning the store.
+	isCached bool
+	onFlush  func(state.Flushed[[]byte]) error
+}
+
+// flushed decodes a flushed cache entry into a table change for the
+// owning processor to forward: the key, the new and old values, and the
+// timestamp (the new value's, or the deleting record's).
+func (s *rawKV) flushed(f state.Flushed[[]byte]) (key any, c change, ts int64, err error) {
+	if key, err = s.ks.deser(s.topic(), f.Key); err != nil {
+		return nil, c, 0, fmt.Errorf("%w %q: deserialize key: %w", ErrStore, s.name, err)
+	}
+	ts = f.Timestamp
+	if f.NewValue != nil {
+		if c.newV, ts, err = s.decode(f.NewValue); err != nil {
+			return nil, c, 0, err
+		}
+	}
+	if f.OldValue != nil {
+		if c.oldV, _, err = s.decode(f.OldValue); err != nil {
+			return nil, c, 0, err
+		}
+	}
+	return key, c, ts, nil
 }
 
 func (s *rawKV) Name() string { return s.name }
@@ -405,3 +464,21 @@ func (v kvView[K, V]) ApproximateNumEntries() int64 {
 
 // be64 appends v big-endian.
 func be64(b []byte, v int64) []byte { return binary.BigEndian.AppendUint64(b, uint64(v)) }
+
+// forwardOnFlush makes a cached key-value store's flushes the owning
+// processor's output; it reports whether the store is cached (then the
+// processor must not forward its updates itself).
+func forwardOnFlush(ctx *nodeContext, st *rawKV) bool {
+	if st == nil || !st.isCached {
+		return false
+	}
+	st.onFlush = func(f state.Flushed[[]byte]) error {
+		k, c, ts, err := st.flushed(f)
+		if err != nil {
+			return err
+		}
+		ctx.forward(anyRecord{Key: k, Value: c, Timestamp: ts})
+		return ctx.task.err
+	}
+	return true
+}

@@ -86,7 +86,11 @@ func newStoredTable[K, V any](b *Builder, parent, procName, storeName string, no
 			return
 		}
 		materialized = true
-		b.addStore(&kvBuilder{name: storeName, ks: erase1(ks), vs: erase1(vs), opts: applyStoreOptions(storeOpts)})
+		if ks == nil || vs == nil {
+			b.fail("table %q: serdes are required to materialize %q", procName, storeName)
+			return
+		}
+		b.addStore(&kvBuilder{name: storeName, ks: erase1(ks), vs: erase1(vs), opts: dslStoreOptions(storeOpts)})
 		b.connect(procName, storeName)
 	}
 	t.getter = &getterSupplier{stores: []string{storeName}, make: storeGetter(storeName)}
@@ -112,14 +116,16 @@ func storeGetter(name string) func(ctx *nodeContext) valueGetter {
 
 // tableSourceProc keeps the latest value per key and forwards changes.
 type tableSourceProc struct {
-	ctx   *nodeContext
-	store string
-	st    *rawKV
+	ctx    *nodeContext
+	store  string
+	st     *rawKV
+	cached bool
 }
 
 func (p *tableSourceProc) init(ctx *nodeContext) {
 	p.ctx = ctx
 	p.st, _ = ctx.stateStore(p.store).(*rawKV)
+	p.cached = forwardOnFlush(ctx, p.st)
 }
 func (p *tableSourceProc) close() {}
 func (p *tableSourceProc) process(r anyRecord) {
@@ -146,7 +152,9 @@ func (p *tableSourceProc) process(r anyRecord) {
 	if isNull(newV) {
 		newV = nil
 	}
-	p.ctx.forward(anyRecord{Key: r.Key, Value: change{newV: newV, oldV: old}, Timestamp: r.Timestamp, Headers: r.Headers})
+	if !p.cached {
+		p.ctx.forward(anyRecord{Key: r.Key, Value: change{newV: newV, oldV: old}, Timestamp: r.Timestamp, Headers: r.Headers})
+	}
 }
 
 // ToTable turns the stream into a table: each record an upsert, a null
@@ -234,7 +242,7 @@ func deriveTable[K, V, V2 any](t Table[K, V], prefix string, f func(k, v any) an
 			t.b.fail("table %q: serdes are required to materialize %q", name, storeName)
 			return out
 		}
-		t.b.addStore(&kvBuilder{name: storeName, ks: erase1(t.ks), vs: erase1(out.vs), opts: applyStoreOptions(o.storeOpts)})
+		t.b.addStore(&kvBuilder{name: storeName, ks: erase1(t.ks), vs: erase1(out.vs), opts: dslStoreOptions(o.storeOpts)})
 		t.b.connect(name, storeName)
 		out.store = storeName
 		out.getter = &getterSupplier{stores: []string{storeName}, make: storeGetter(storeName)}
@@ -259,16 +267,18 @@ func deriveTable[K, V, V2 any](t Table[K, V], prefix string, f func(k, v any) an
 
 // deriveProc applies a value function to table changes.
 type deriveProc struct {
-	ctx   *nodeContext
-	f     func(k, v any) any
-	store string
-	st    *rawKV
+	ctx    *nodeContext
+	f      func(k, v any) any
+	store  string
+	st     *rawKV
+	cached bool
 }
 
 func (p *deriveProc) init(ctx *nodeContext) {
 	p.ctx = ctx
 	if p.store != "" {
 		p.st, _ = ctx.stateStore(p.store).(*rawKV)
+		p.cached = forwardOnFlush(ctx, p.st)
 	}
 }
 func (p *deriveProc) close() {}
@@ -281,7 +291,9 @@ func (p *deriveProc) process(r anyRecord) {
 			return
 		}
 	}
-	p.ctx.forward(anyRecord{Key: r.Key, Value: nc, Timestamp: r.Timestamp, Headers: r.Headers})
+	if !p.cached {
+		p.ctx.forward(anyRecord{Key: r.Key, Value: nc, Timestamp: r.Timestamp, Headers: r.Headers})
+	}
 }
 
 // changeSerde writes a change through a repartition topic: a flag byte

@@ -66,6 +66,9 @@ type TaskConfig struct {
 	// <StateDir>/<application.id>/<task id>/<store>; empty keeps every
 	// store in memory. // state.dir
 	StateDir string
+	// Cache is the record cache of the thread running the task; nil turns
+	// caching off. // statestore.cache.max.bytes
+	Cache *state.Cache
 	// Global holds the global stores processors may read; may be nil.
 	Global *Task
 	// Logger receives debug and warning logs; nil discards.
@@ -136,6 +139,8 @@ type Task struct {
 	partitionTime   map[string]int64
 	shared          map[string]any // state processors of one operator share, by operator
 	rc              recordContext
+	tsClock         *state.Clock // rc.timestamp, for stores
+	cache           *state.Cache
 	commitRequested bool
 	err             error
 	dropped         int64
@@ -193,6 +198,8 @@ func (t *Topology) newTask(cfg TaskConfig, subs []*subtopology, global bool) (*T
 		streamTime:    -1,
 		partitionTime: map[string]int64{},
 		shared:        map[string]any{},
+		tsClock:       state.NewClock(),
+		cache:         cfg.Cache,
 		rc:            recordContext{partition: cfg.ID.Partition, offset: -1},
 	}
 	if task.clock == nil {
@@ -222,7 +229,7 @@ func (t *Topology) newTask(cfg TaskConfig, subs []*subtopology, global bool) (*T
 				if _, ok := task.stores[s]; ok {
 					continue
 				}
-				env := storeEnv{task: task}
+				env := storeEnv{task: task, cache: task.cache, clock: task.tsClock}
 				if t.stores[s].Logged() && !global {
 					env.changelog = ChangelogTopic(cfg.ApplicationID, s)
 				}
@@ -351,6 +358,7 @@ func (t *Task) Process(in InputRecord) error {
 		t.streamTime = ts
 	}
 	t.rc = recordContext{topic: in.Topic, partition: in.Partition, offset: in.Offset, timestamp: ts, headers: in.Headers}
+	t.tsClock.Set(ts)
 	t.processNode(src, anyRecord{Key: key, Value: value, Timestamp: ts, Headers: in.Headers})
 	if t.err != nil {
 		return t.err
@@ -440,8 +448,10 @@ func (t *Task) processNode(pn *procNode, r anyRecord) {
 	}
 	saved := t.rc
 	t.rc.timestamp, t.rc.headers = r.Timestamp, r.Headers
+	t.tsClock.Set(r.Timestamp)
 	pn.proc.process(r)
 	t.rc = saved
+	t.tsClock.Set(saved.timestamp)
 }
 
 // punctuate fires every punctuator of the given type due at ts, at most
@@ -480,8 +490,10 @@ func (t *Task) punctuate(typ PunctuationType, ts int64) bool {
 		}
 		saved := t.rc
 		t.rc = recordContext{partition: t.id.Partition, offset: -1, timestamp: ts}
+		t.tsClock.Set(ts)
 		p.fn(ts)
 		t.rc = saved
+		t.tsClock.Set(saved.timestamp)
 	}
 	return len(due) > 0
 }

@@ -119,7 +119,7 @@ func WindowedBy[K, V any](g GroupedStream[K, V], w Windows) GroupedStream[Window
 			out.ks = TimeWindowedSerde(ks, time.Duration(w.size)*time.Millisecond)
 		}
 		win.build = func(b *Builder, spec aggSpec, procName, storeName string, aggSerde erasedSerde, parent string, storeOpts []StoreOption) any {
-			o := applyStoreOptions(storeOpts)
+			o := dslStoreOptions(storeOpts)
 			retention := max(o.retention, w.size+w.grace)
 			addWindowStore(b, procName, storeName, retention, w.size, ks, aggSerde, o)
 			b.addProcessor(procName, func() anyProcessor { return &timeWinProc[K]{w: w, spec: spec, store: storeName} }, parent)
@@ -143,7 +143,7 @@ func WindowedBy[K, V any](g GroupedStream[K, V], w Windows) GroupedStream[Window
 				b.fail("aggregation %q over session windows needs a merger: use AggregateSessions", procName)
 				return out.ks
 			}
-			o := applyStoreOptions(storeOpts)
+			o := dslStoreOptions(storeOpts)
 			if ks == nil {
 				b.fail("aggregation %q: no key serde; pass WithKeySerde to the grouping", procName)
 				return out.ks
@@ -162,7 +162,7 @@ func WindowedBy[K, V any](g GroupedStream[K, V], w Windows) GroupedStream[Window
 			out.ks = TimeWindowedSerde(ks, time.Duration(w.diff)*time.Millisecond)
 		}
 		win.build = func(b *Builder, spec aggSpec, procName, storeName string, aggSerde erasedSerde, parent string, storeOpts []StoreOption) any {
-			o := applyStoreOptions(storeOpts)
+			o := dslStoreOptions(storeOpts)
 			retention := max(o.retention, 2*w.diff+w.grace)
 			addWindowStore(b, procName, storeName, retention, w.diff, ks, aggSerde, o)
 			b.addProcessor(procName, func() anyProcessor { return &slidingWinProc[K]{w: w, spec: spec, store: storeName} }, parent)
@@ -241,11 +241,15 @@ type timeWinProc[K any] struct {
 	store    string
 	st       *rawWin
 	observed int64
+	cached   bool
 }
 
 func (p *timeWinProc[K]) init(ctx *nodeContext) {
 	p.ctx, p.observed = ctx, minTime
 	p.st = ctx.stateStore(p.store).(*rawWin)
+	p.cached = forwardWindowsOnFlush(ctx, p.st, func(k any, start int64) any {
+		return Windowed[K]{Key: k.(K), Window: Window{Start: start, End: start + p.w.size}}
+	})
 }
 func (p *timeWinProc[K]) close() {}
 
@@ -278,8 +282,10 @@ func (p *timeWinProc[K]) process(r anyRecord) {
 			p.ctx.task.fail(err)
 			return
 		}
-		key := Windowed[K]{Key: r.Key.(K), Window: Window{Start: start, End: end}}
-		p.ctx.forward(anyRecord{Key: key, Value: change{newV: agg, oldV: old}, Timestamp: newTS, Headers: r.Headers})
+		if !p.cached {
+			key := Windowed[K]{Key: r.Key.(K), Window: Window{Start: start, End: end}}
+			p.ctx.forward(anyRecord{Key: key, Value: change{newV: agg, oldV: old}, Timestamp: newTS, Headers: r.Headers})
+		}
 	}
 }
 
@@ -294,11 +300,13 @@ type sessionWinProc[K any] struct {
 	store    string
 	st       *rawSess
 	observed int64
+	cached   bool
 }
 
 func (p *sessionWinProc[K]) init(ctx *nodeContext) {
 	p.ctx, p.observed = ctx, minTime
 	p.st = ctx.stateStore(p.store).(*rawSess)
+	p.cached = forwardSessionsOnFlush(ctx, p.st, func(k any, w Window) any { return Windowed[K]{Key: k.(K), Window: w} })
 }
 func (p *sessionWinProc[K]) close() {}
 
@@ -340,7 +348,9 @@ func (p *sessionWinProc[K]) process(r anyRecord) {
 				p.ctx.task.fail(err)
 				return
 			}
-			p.ctx.forward(anyRecord{Key: Windowed[K]{Key: key, Window: w}, Value: change{oldV: s.value}, Timestamp: s.end, Headers: r.Headers})
+			if !p.cached {
+				p.ctx.forward(anyRecord{Key: Windowed[K]{Key: key, Window: w}, Value: change{oldV: s.value}, Timestamp: s.end, Headers: r.Headers})
+			}
 		}
 	}
 	if agg == nil {
@@ -352,7 +362,9 @@ func (p *sessionWinProc[K]) process(r anyRecord) {
 		p.ctx.task.fail(err)
 		return
 	}
-	p.ctx.forward(anyRecord{Key: Windowed[K]{Key: key, Window: window}, Value: change{newV: agg}, Timestamp: window.End, Headers: r.Headers})
+	if !p.cached {
+		p.ctx.forward(anyRecord{Key: Windowed[K]{Key: key, Window: window}, Value: change{newV: agg}, Timestamp: window.End, Headers: r.Headers})
+	}
 }
 
 // slidingWinProc aggregates into sliding windows (Kafka's
@@ -367,11 +379,15 @@ type slidingWinProc[K any] struct {
 	store    string
 	st       *rawWin
 	observed int64
+	cached   bool
 }
 
 func (p *slidingWinProc[K]) init(ctx *nodeContext) {
 	p.ctx, p.observed = ctx, minTime
 	p.st = ctx.stateStore(p.store).(*rawWin)
+	p.cached = forwardWindowsOnFlush(ctx, p.st, func(k any, start int64) any {
+		return Windowed[K]{Key: k.(K), Window: Window{Start: start, End: start + p.w.diff}}
+	})
 }
 func (p *slidingWinProc[K]) close() {}
 
@@ -516,8 +532,10 @@ func (p *slidingWinProc[K]) createRight(ts int64, right *aggTS, r anyRecord) {
 		p.ctx.task.fail(err)
 		return
 	}
-	key := Windowed[K]{Key: r.Key.(K), Window: Window{Start: start, End: start + p.w.diff}}
-	p.ctx.forward(anyRecord{Key: key, Value: change{newV: right.agg}, Timestamp: right.ts, Headers: r.Headers})
+	if !p.cached {
+		key := Windowed[K]{Key: r.Key.(K), Window: Window{Start: start, End: start + p.w.diff}}
+		p.ctx.forward(anyRecord{Key: key, Value: change{newV: right.agg}, Timestamp: right.ts, Headers: r.Headers})
+	}
 }
 
 // update adds the record to the window at start holding cur, unless the
@@ -543,6 +561,8 @@ func (p *slidingWinProc[K]) update(start int64, cur *aggTS, r anyRecord, closeTi
 		p.ctx.task.fail(err)
 		return
 	}
-	key := Windowed[K]{Key: r.Key.(K), Window: Window{Start: start, End: end}}
-	p.ctx.forward(anyRecord{Key: key, Value: change{newV: agg, oldV: old}, Timestamp: newTS, Headers: r.Headers})
+	if !p.cached {
+		key := Windowed[K]{Key: r.Key.(K), Window: Window{Start: start, End: end}}
+		p.ctx.forward(anyRecord{Key: key, Value: change{newV: agg, oldV: old}, Timestamp: newTS, Headers: r.Headers})
+	}
 }

@@ -75,6 +75,20 @@ func (b *winBuilder) open(env storeEnv) (storeImpl, error) {
 	if sink := env.sink(true); sink != nil {
 		s.b = state.NewLoggedWindow(db, sink, env.now)
 	}
+	if env.cached(b.opts) && !b.dupes {
+		c, err := state.NewCachedWindow(s.b, db.Layout(), state.CachingConfig[Windowed[[]byte]]{Cache: env.cache, Clock: env.clock,
+			Forward: func(f state.Flushed[Windowed[[]byte]]) error {
+				if s.onFlush == nil {
+					return nil
+				}
+				return s.onFlush(f)
+			}})
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		s.b, s.isCached = c, true
+	}
 	return s, nil
 }
 
@@ -98,6 +112,29 @@ type rawWin struct {
 	env storeEnv
 	db  *state.WindowDB
 	b   state.WindowBytes
+	// isCached stores forward results when the cache flushes them.
+	isCached bool
+	onFlush  func(state.Flushed[Windowed[[]byte]]) error
+}
+
+// flushed decodes a flushed cache entry: the key, the window start, the
+// new and old values and the timestamp.
+func (s *rawWin) flushed(f state.Flushed[Windowed[[]byte]]) (key any, start int64, c change, ts int64, err error) {
+	if key, err = s.ks.deser(s.topic(), f.Key.Key); err != nil {
+		return nil, 0, c, 0, fmt.Errorf("%w %q: deserialize key: %w", ErrStore, s.name, err)
+	}
+	ts = f.Timestamp
+	if f.NewValue != nil {
+		if c.newV, ts, err = s.decode(f.NewValue); err != nil {
+			return nil, 0, c, 0, err
+		}
+	}
+	if f.OldValue != nil {
+		if c.oldV, _, err = s.decode(f.OldValue); err != nil {
+			return nil, 0, c, 0, err
+		}
+	}
+	return key, f.Key.Window.Start, c, ts, nil
 }
 
 func (s *rawWin) Name() string { return s.name }
@@ -300,6 +337,20 @@ func (b *sessBuilder) open(env storeEnv) (storeImpl, error) {
 	if sink := env.sink(false); sink != nil {
 		s.b = state.NewLoggedSession(db, sink, env.now)
 	}
+	if env.cached(b.opts) {
+		c, err := state.NewCachedSession(s.b, db.SegmentInterval(), state.CachingConfig[Windowed[[]byte]]{Cache: env.cache, Clock: env.clock,
+			Forward: func(f state.Flushed[Windowed[[]byte]]) error {
+				if s.onFlush == nil {
+					return nil
+				}
+				return s.onFlush(f)
+			}})
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		s.b, s.isCached = c, true
+	}
 	return s, nil
 }
 
@@ -317,6 +368,30 @@ type rawSess struct {
 	env storeEnv
 	db  *state.SessionDB
 	b   state.SessionBytes
+	// isCached stores forward results when the cache flushes them.
+	isCached bool
+	onFlush  func(state.Flushed[Windowed[[]byte]]) error
+}
+
+// flushed decodes a flushed cache entry: key, window, new and old values.
+func (s *rawSess) flushed(f state.Flushed[Windowed[[]byte]]) (key any, w Window, c change, err error) {
+	if key, err = s.ks.deser(s.topic(), f.Key.Key); err != nil {
+		return nil, w, c, fmt.Errorf("%w %q: deserialize key: %w", ErrStore, s.name, err)
+	}
+	for _, x := range []struct {
+		b   []byte
+		dst *any
+	}{{f.NewValue, &c.newV}, {f.OldValue, &c.oldV}} {
+		if x.b == nil {
+			continue
+		}
+		v, err := s.vs.deser(s.topic(), x.b)
+		if err != nil {
+			return nil, w, c, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, s.name, err)
+		}
+		*x.dst = v
+	}
+	return key, f.Key.Window, c, nil
 }
 
 func (s *rawSess) Name() string { return s.name }
@@ -431,4 +506,38 @@ func sessKVs[K, V any](es []sessEntry) []KeyValue[Windowed[K], V] {
 		out = append(out, KeyValue[Windowed[K], V]{Key: w, Value: as[V](e.value)})
 	}
 	return out
+}
+
+// forwardWindowsOnFlush makes a cached window store's flushes the owning
+// processor's output, keyed by key(inner key, window start).
+func forwardWindowsOnFlush(ctx *nodeContext, st *rawWin, key func(k any, start int64) any) bool {
+	if st == nil || !st.isCached {
+		return false
+	}
+	st.onFlush = func(f state.Flushed[Windowed[[]byte]]) error {
+		k, start, c, ts, err := st.flushed(f)
+		if err != nil {
+			return err
+		}
+		ctx.forward(anyRecord{Key: key(k, start), Value: c, Timestamp: ts})
+		return ctx.task.err
+	}
+	return true
+}
+
+// forwardSessionsOnFlush makes a cached session store's flushes the owning
+// processor's output, stamped with the session end.
+func forwardSessionsOnFlush(ctx *nodeContext, st *rawSess, key func(k any, w Window) any) bool {
+	if st == nil || !st.isCached {
+		return false
+	}
+	st.onFlush = func(f state.Flushed[Windowed[[]byte]]) error {
+		k, w, c, err := st.flushed(f)
+		if err != nil {
+			return err
+		}
+		ctx.forward(anyRecord{Key: key(k, w), Value: c, Timestamp: w.End})
+		return ctx.task.err
+	}
+	return true
 }

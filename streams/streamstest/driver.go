@@ -3,6 +3,11 @@
 // timestamps into input topics, advance a simulated wall clock, read what
 // the topology wrote to output topics, and inspect state stores.
 //
+// As in Kafka, stores of the DSL are cached (statestore.cache.max.bytes,
+// default 10 MiB; "0" turns caching off), so an aggregation reports each
+// key it updated while processing one input record once, at the commit
+// that follows it.
+//
 // The driver runs one task per sub-topology, all on partition 0. Persistent
 // stores live under the state.dir property, or a temporary directory the
 // driver removes on Close. After each
@@ -19,8 +24,10 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
+	"github.com/runnel/runnel/state"
 	"github.com/runnel/runnel/streams"
 )
 
@@ -82,6 +89,8 @@ type Driver struct {
 	closed    bool
 	stateDir  string
 	tempDir   string
+	// cacheBytes is statestore.cache.max.bytes; 0 turns caching off.
+	cacheBytes int64
 }
 
 type collector struct{ d *Driver }
@@ -115,6 +124,8 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 		readers: map[string]*streams.Task{},
 		outputs: map[string][]streams.OutputRecord{},
 		offsets: map[string]int64{},
+
+		cacheBytes: state.DefaultCacheMaxBytes,
 	}
 	for k, v := range props {
 		if !knownProps[k] {
@@ -122,6 +133,13 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 		}
 		if k == "state.dir" {
 			d.stateDir = v
+		}
+		if k == "statestore.cache.max.bytes" || k == "cache.max.bytes.buffering" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%w: %s=%q is not a byte count", ErrConfig, k, v)
+			}
+			d.cacheBytes = n
 		}
 		if k == "application.id" {
 			if v == "" {
@@ -143,6 +161,14 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 	}
 	clock := func() int64 { return d.wallClock }
 	base := streams.TaskConfig{ApplicationID: d.appID, Collector: d.collector, TimestampExtractor: d.tsx, Clock: clock, Logger: d.log, StateDir: d.stateDir}
+	if d.cacheBytes > 0 {
+		cache, err := state.NewCache(state.CacheConfig{MaxBytes: d.cacheBytes, Logger: d.log})
+		if err != nil {
+			d.removeTemp()
+			return nil, err
+		}
+		base.Cache = cache
+	}
 	global, err := t.NewGlobalTask(base)
 	if err != nil {
 		d.removeTemp()

@@ -66,56 +66,71 @@ func transactionsCommands() []txnSubcommand {
 // runTransactions is kafka-transactions.sh: it shows the transactional
 // state of producers and coordinators and finds and aborts hanging
 // transactions (KIP-664).
-//
-// The connection flags come before the sub-command, as in Kafka; they are
-// also accepted after it.
 func runTransactions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var bootstrap, commandConfig string
+	inv, err := parseTransactionsArgs(args, stdout)
+	if err != nil {
+		return err
+	}
+	cl, err := newClient(roleAdmin, inv.bootstrap, inv.commandConfig, nil, stderr, kgo.RetryTimeout(transactionsRequestTimeout))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return inv.exec(ctx, &txnTool{cl: cl, adm: kadm.NewClient(cl), stdout: stdout, now: time.Now})
+}
+
+// txnInvocation is a parsed runnel transactions command line.
+type txnInvocation struct {
+	bootstrap, commandConfig string
+	command                  string
+	exec                     func(ctx context.Context, t *txnTool) error
+}
+
+// parseTransactionsArgs parses a runnel transactions command line. The
+// connection flags come before the sub-command, as in Kafka; they are also
+// accepted after it. --help prints to stdout and returns errHelp; every
+// other error is a *usageError.
+func parseTransactionsArgs(args []string, stdout io.Writer) (txnInvocation, error) {
+	var inv txnInvocation
 	// Each flag set writes its default into the variable, so the second
 	// one starts from what the first parsed.
 	global := func(fs *flag.FlagSet) {
-		fs.StringVar(&bootstrap, "bootstrap-server", bootstrap, "REQUIRED: hostname and port for the broker to connect to, in the form host:port (multiple comma-separated entries can be given)")
-		fs.StringVar(&commandConfig, "command-config", commandConfig, "property file containing configs to be passed to the admin client")
+		fs.StringVar(&inv.bootstrap, "bootstrap-server", inv.bootstrap, "REQUIRED: hostname and port for the broker to connect to, in the form host:port (multiple comma-separated entries can be given)")
+		fs.StringVar(&inv.commandConfig, "command-config", inv.commandConfig, "property file containing configs to be passed to the admin client")
 	}
 	fs := newFlagSet("transactions")
 	global(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printTransactionsHelp(stdout, fs)
-			return errHelp
+			return inv, errHelp
 		}
-		return &usageError{msg: err.Error()}
+		return inv, &usageError{msg: err.Error()}
 	}
 	if fs.NArg() == 0 {
-		return usagef("a command is required: list, describe, describe-producers, abort or find-hanging")
+		return inv, usagef("a command is required: list, describe, describe-producers, abort or find-hanging")
 	}
-	name := fs.Arg(0)
+	inv.command = fs.Arg(0)
 	cmds := transactionsCommands()
-	i := slices.IndexFunc(cmds, func(c txnSubcommand) bool { return c.name == name })
+	i := slices.IndexFunc(cmds, func(c txnSubcommand) bool { return c.name == inv.command })
 	if i < 0 {
-		return usagef("unknown command %q: want list, describe, describe-producers, abort or find-hanging", name)
+		return inv, usagef("unknown command %q: want list, describe, describe-producers, abort or find-hanging", inv.command)
 	}
-	sub := cmds[i]
-	sfs := newFlagSet("transactions " + name)
+	sfs := newFlagSet("transactions " + inv.command)
 	global(sfs)
-	validate := sub.flags(sfs)
-	if err := parseFlags(sfs, fs.Args()[1:], "runnel transactions --bootstrap-server HOST:PORT "+name+" [flags]", stdout); err != nil {
-		return err
+	validate := cmds[i].flags(sfs)
+	if err := parseFlags(sfs, fs.Args()[1:], "runnel transactions --bootstrap-server HOST:PORT "+inv.command+" [flags]", stdout); err != nil {
+		return inv, err
 	}
 	exec, err := validate()
 	if err != nil {
-		return err
+		return inv, err
 	}
-	if bootstrap == "" {
-		return usagef("--bootstrap-server must be specified")
+	if strings.TrimSpace(inv.bootstrap) == "" {
+		return inv, usagef("--bootstrap-server must be specified")
 	}
-
-	cl, err := newClient(roleAdmin, bootstrap, commandConfig, nil, stderr, kgo.RetryTimeout(transactionsRequestTimeout))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	return exec(ctx, &txnTool{cl: cl, adm: kadm.NewClient(cl), stdout: stdout, now: time.Now})
+	inv.exec = exec
+	return inv, nil
 }
 
 func printTransactionsHelp(w io.Writer, fs *flag.FlagSet) {

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -422,4 +424,76 @@ func TestTransactionsHanging(t *testing.T) {
 		t.Fatalf("last stable offset %d after the abort, want 3 (past the marker)", got)
 	}
 	assertTable(t, f.tx("find-hanging", "--broker-id", f.node, "--max-transaction-timeout", "0"), [][]string{findHangingHeaders})
+}
+
+func TestParseTransactionsArgs(t *testing.T) {
+	tests := []struct {
+		args      string
+		bootstrap string
+		config    string
+		command   string
+	}{
+		{"--bootstrap-server b:1 list", "b:1", "", "list"},
+		{"--bootstrap-server b:1 --command-config a.properties list --duration-filter 100", "b:1", "a.properties", "list"},
+		{"list --bootstrap-server b:1", "b:1", "", "list"},
+		{"--command-config a.properties describe --transactional-id tx --bootstrap-server b:1", "b:1", "a.properties", "describe"},
+		{"--bootstrap-server b:1 describe-producers --topic t --partition 3 --broker-id 2", "b:1", "", "describe-producers"},
+		{"--bootstrap-server b:1 abort --topic t --partition 0 --start-offset 7", "b:1", "", "abort"},
+		{"--bootstrap-server b:1 abort --topic t --partition 0 --producer-id 5 --producer-epoch 1 --coordinator-epoch -1", "b:1", "", "abort"},
+		{"--bootstrap-server b:1 find-hanging --broker-id 1 --max-transaction-timeout 30", "b:1", "", "find-hanging"},
+		{"--bootstrap-server b:1 find-hanging --topic t --partition 0", "b:1", "", "find-hanging"},
+	}
+	for _, tc := range tests {
+		inv, err := parseTransactionsArgs(strings.Fields(tc.args), io.Discard)
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if inv.bootstrap != tc.bootstrap || inv.commandConfig != tc.config || inv.command != tc.command || inv.exec == nil {
+			t.Errorf("%q parsed as bootstrap %q, config %q, command %q; want %q, %q, %q",
+				tc.args, inv.bootstrap, inv.commandConfig, inv.command, tc.bootstrap, tc.config, tc.command)
+		}
+	}
+}
+
+// FuzzParseTransactionsArgs checks that any command line either parses
+// into a runnable command with a bootstrap server or is refused as a usage
+// error, without panicking.
+func FuzzParseTransactionsArgs(f *testing.F) {
+	f.Add("--bootstrap-server b:1 abort --topic t --partition 0 --start-offset 7")
+	f.Fuzz(func(t *testing.T, s string) {
+		inv, err := parseTransactionsArgs(strings.Fields(s), io.Discard)
+		var uerr *usageError
+		switch {
+		case err == nil:
+			if inv.exec == nil || strings.TrimSpace(inv.bootstrap) == "" {
+				t.Fatalf("%q parsed without a command or bootstrap server: %+v", s, inv)
+			}
+			if !slices.ContainsFunc(transactionsCommands(), func(c txnSubcommand) bool { return c.name == inv.command }) {
+				t.Fatalf("%q parsed as unknown command %q", s, inv.command)
+			}
+		case errors.Is(err, errHelp), errors.As(err, &uerr):
+		default:
+			t.Fatalf("%q: error %v is not a usage error", s, err)
+		}
+	})
+}
+
+// TestTransactionsCommandConfig checks that --command-config is read: a
+// property the admin client does not know is an error naming it, and a
+// known one is used.
+func TestTransactionsCommandConfig(t *testing.T) {
+	f := newTxnFixture(t, "orders")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.properties")
+	good := filepath.Join(dir, "good.properties")
+	if err := os.WriteFile(bad, []byte("bogus.setting=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte("client.id=txn-tool\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.txFail(`unknown admin property "bogus.setting"`, "--command-config", bad, "list")
+	f.txFail("missing.properties", "--command-config", filepath.Join(dir, "missing.properties"), "list")
+	assertTable(t, f.tx("--command-config", good, "list"), [][]string{listTxnHeaders})
 }

@@ -75,6 +75,11 @@ func GroupBy[K, V, K2 any](s Stream[K, V], fn func(K, V) K2, opts ...Option) Gro
 func GroupTableBy[K, V, K2, V2 any](t Table[K, V], fn func(K, V) (K2, V2), opts ...Option) GroupedStream[K2, V2] {
 	o := applyOptions(opts)
 	b := t.b
+	// The subtractor needs each row's old value: like Kafka's
+	// enableSendingOldValues, materialize the table if it is not.
+	if t.materialize != nil {
+		t.materialize()
+	}
 	name := b.nameOr(o.name, prefixTableSelect)
 	b.addProcessor(name, funcSupplier(func(ctx *nodeContext, r anyRecord) {
 		c := r.Value.(change)

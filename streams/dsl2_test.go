@@ -1,0 +1,121 @@
+package streams_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/runnel/runnel/streams"
+	"github.com/runnel/runnel/streams/serde"
+	"github.com/runnel/runnel/streams/streamstest"
+)
+
+func TestRepartitionOperator(t *testing.T) {
+	b := streams.NewBuilder()
+	s := streams.StreamOf(b, "in", serde.String(), serde.String())
+	m := streams.Map(s, func(k, v string) (string, string) { return v, k })
+	m.Repartition(streams.Named("by-value"), streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String())).
+		To("out", serde.String(), serde.String())
+	topo := build(t, b)
+	if got := topo.RepartitionTopics("app"); len(got) != 1 || got[0] != "app-by-value-repartition" {
+		t.Errorf("RepartitionTopics = %v", got)
+	}
+	got := runPipes(t, b, []pipe{{"in", "k1", "v1", 7, false}, {"in", "k2", "v2", 8, false}})
+	checkLines(t, got, "v1=k1@7", "v2=k2@8")
+}
+
+func TestTableReduceAndAggregateWithSubtractor(t *testing.T) {
+	b := streams.NewBuilder()
+	// Balances per account, summed per branch (value "branch:amount").
+	accounts := streams.TableOf(b, "accounts", serde.String(), serde.String())
+	split := func(k, v string) (string, int64) {
+		var branch string
+		var amount int64
+		fmt.Sscanf(v, "%1s:%d", &branch, &amount)
+		return branch, amount
+	}
+	g := streams.GroupTableBy(accounts, split, streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.Int64()))
+	streams.ReduceTable(g, func(a, v int64) int64 { return a + v }, func(a, v int64) int64 { return a - v }).
+		ToStream().Peek(func(string, int64) {}).To("sum", serde.String(), serde.Int64())
+	streams.AggregateTable(g, func() int64 { return 1000 },
+		func(k string, v, a int64) int64 { return a + v }, func(k string, v, a int64) int64 { return a - v },
+		streams.WithValueSerde(serde.Int64())).ToStream().To("agg", serde.String(), serde.Int64())
+	d := driver(t, build(t, b))
+	in := streamstest.CreateInputTopic(d, "accounts", serde.String(), serde.String())
+	_ = in.PipeInputAt("acc1", "x:10", 1)
+	_ = in.PipeInputAt("acc2", "x:5", 2)
+	_ = in.PipeInputAt("acc1", "x:7", 3) // same branch: one change
+	_ = in.PipeInputAt("acc2", "y:5", 4) // moves branch
+	_ = in.PipeTombstoneAt("acc1", 5)
+	read := func(topic string) []string {
+		recs, _ := streamstest.CreateOutputTopic(d, topic, serde.String(), serde.Int64()).ReadRecordsToList()
+		var out []string
+		for _, r := range recs {
+			out = append(out, fmt.Sprintf("%s=%d@%d", r.Key, r.Value, r.Timestamp))
+		}
+		return out
+	}
+	checkLines(t, read("sum"), "x=10@1", "x=15@2", "x=12@3", "x=7@4", "y=5@4", "x=0@5")
+	checkLines(t, read("agg"), "x=1010@1", "x=1015@2", "x=1012@3", "x=1007@4", "y=1005@4", "x=1000@5")
+}
+
+func TestMaterializedOptions(t *testing.T) {
+	b := streams.NewBuilder()
+	s := streams.StreamOf(b, "in", serde.String(), serde.String())
+	// Caching off: every update is forwarded even within one input.
+	words := streams.FlatMapValues(s, func(k, v string) []string { return []string{v, v} })
+	streams.Count(streams.GroupByKey(words), streams.Materialized("c", streams.WithCaching(false), streams.InMemory())).
+		ToStream().To("out", serde.String(), serde.Int64())
+	d := driver(t, build(t, b))
+	_ = streamstest.CreateInputTopic(d, "in", serde.String(), serde.String()).PipeInputAt("k", "w", 1)
+	kvs, _ := streamstest.CreateOutputTopic(d, "out", serde.String(), serde.Int64()).ReadKeyValuesToList()
+	if !equalKVs(kvs, []streams.KeyValue[string, int64]{{"k", 1}, {"k", 2}}) {
+		t.Errorf("uncached count = %v, want k=1, k=2", kvs)
+	}
+}
+
+func TestToTableAndMaterializedFilter(t *testing.T) {
+	b := streams.NewBuilder()
+	tb := streams.StreamOf(b, "in", serde.String(), serde.String()).ToTable(streams.Materialized("t"))
+	tb.Filter(func(k, v string) bool { return v != "drop" }, streams.Materialized("f")).ToStream().To("out", nil, nil)
+	got := runPipes(t, b, []pipe{{"in", "a", "1", 1, false}, {"in", "a", "drop", 2, false}, {"in", "b", "2", 3, false}, {"in", "b", "", 4, true}})
+	checkLines(t, got, "a=1@1", "a=null@2", "b=2@3", "b=null@4")
+}
+
+func TestProcessWithStoreThroughDSL(t *testing.T) {
+	b := streams.NewBuilder()
+	b.AddStateStore(streams.KeyValueStoreBuilder("seen", serde.String(), serde.Int64()))
+	s := streams.StreamOf(b, "in", serde.String(), serde.String())
+	dedup := streams.Process(s, func() streams.Processor[string, string, string, string] { return &dedupProc{} }, streams.WithStores("seen"))
+	dedup.To("out", serde.String(), serde.String())
+	got := runPipes(t, b, []pipe{{"in", "a", "1", 1, false}, {"in", "a", "2", 2, false}, {"in", "b", "3", 3, false}})
+	checkLines(t, got, "a=1@1", "b=3@3")
+}
+
+// dedupProc forwards the first record of each key.
+type dedupProc struct {
+	ctx  streams.ProcessorContext[string, string]
+	seen streams.KeyValueStore[string, int64]
+}
+
+func (p *dedupProc) Init(ctx streams.ProcessorContext[string, string]) {
+	p.ctx = ctx
+	st, err := streams.GetKeyValueStore[string, int64](ctx, "seen")
+	if err != nil {
+		ctx.Fail(err)
+		return
+	}
+	p.seen = st
+}
+
+func (p *dedupProc) Process(r streams.Record[string, string]) {
+	if _, ok, _ := p.seen.Get(r.Key); ok {
+		return
+	}
+	if err := p.seen.Put(r.Key, r.Timestamp); err != nil {
+		p.ctx.Fail(err)
+		return
+	}
+	p.ctx.Forward(r)
+}
+
+func (p *dedupProc) Close() {}

@@ -167,3 +167,10 @@ func TestJSONReplaceNullWithDefaultOff(t *testing.T) {
 		t.Errorf("ToConnectData = %v, %v; want nil", v, err)
 	}
 }
+
+func TestConfigDefsMatchKafka(t *testing.T) {
+	checkConfigGolden(t, map[string]*configdef.Def{
+		JSONClass:   NewJSON().ConfigDef(),
+		StringClass: NewString().ConfigDef(),
+	})
+}

@@ -43,7 +43,7 @@ func typeKey() configdef.Key {
 		Name: TypeConfig, Type: configdef.String, Default: configdef.NoDefault,
 		Validator:     configdef.CaseInsensitiveValidString("key", "value", "header"),
 		Importance:    configdef.Low,
-		Documentation: "How this converter will be used.",
+		Documentation: "Whether the converter handles keys, values or headers; the runtime sets it.",
 	}
 }
 

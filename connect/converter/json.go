@@ -47,24 +47,24 @@ func (*JSON) Version() string { return Version }
 func (*JSON) ConfigDef() *configdef.Def {
 	return configdef.New().Define(typeKey()).
 		Define(configdef.Key{Name: SchemasEnableConfig, Type: configdef.Boolean, Default: true,
-			Importance: configdef.High, Group: "Schemas", OrderInGroup: 1, Width: configdef.WidthMedium,
+			Importance: configdef.High, Group: "Schemas", OrderInGroup: 0, Width: configdef.WidthMedium,
 			DisplayName:   "Enable Schemas",
-			Documentation: "Include schemas within each of the serialized values and keys."}).
+			Documentation: "Write and expect the {\"schema\":…,\"payload\":…} envelope around every key or value."}).
 		Define(configdef.Key{Name: SchemasCacheSizeConfig, Type: configdef.Int, Default: 1000,
-			Importance: configdef.High, Group: "Schemas", OrderInGroup: 2, Width: configdef.WidthMedium,
+			Importance: configdef.High, Group: "Schemas", OrderInGroup: 1, Width: configdef.WidthMedium,
 			DisplayName:   "Schema Cache Size",
-			Documentation: "The maximum number of schemas that can be cached in this converter instance."}).
+			Documentation: "How many schemas the converter may keep cached."}).
 		Define(configdef.Key{Name: DecimalFormatConfig, Type: configdef.String, Default: "BASE64",
 			Validator:  configdef.CaseInsensitiveValidString("BASE64", "NUMERIC"),
-			Importance: configdef.Low, Group: "Serialization", OrderInGroup: 1, Width: configdef.WidthMedium,
+			Importance: configdef.Low, Group: "Serialization", OrderInGroup: 0, Width: configdef.WidthMedium,
 			DisplayName: "Decimal Format",
-			Documentation: "Controls which format this converter will serialize decimals in. " +
-				"This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'"}).
+			Documentation: "How Decimal values are written: BASE64 (their unscaled bytes) or NUMERIC (a JSON " +
+				"number); either case."}).
 		Define(configdef.Key{Name: ReplaceNullWithDefaultConfig, Type: configdef.Boolean, Default: true,
-			Importance: configdef.Low, Group: "Serialization", OrderInGroup: 2, Width: configdef.WidthMedium,
+			Importance: configdef.Low, Group: "Serialization", OrderInGroup: 1, Width: configdef.WidthMedium,
 			DisplayName: "Replace null with default",
-			Documentation: "Whether to replace fields that have a default value and that are null to the " +
-				"default value. When set to true, the default value is used, otherwise null is used."})
+			Documentation: "When true, a null value whose schema has a default is written and read as that " +
+				"default; when false it stays null."})
 }
 
 // Configure reads schemas.enable, decimal.format and

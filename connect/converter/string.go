@@ -32,7 +32,7 @@ func (*String) Version() string { return Version }
 func (*String) ConfigDef() *configdef.Def {
 	return configdef.New().Define(typeKey()).Define(configdef.Key{
 		Name: EncodingConfig, Type: configdef.String, Default: "UTF-8", Importance: configdef.High,
-		Documentation: "The name of the Java character set to use for encoding strings as byte arrays.",
+		Documentation: "Character set of the bytes: UTF-8, ISO-8859-1 or US-ASCII.",
 		Validator: configdef.CaseInsensitiveValidString("UTF-8", "UTF8", "ISO-8859-1", "ISO8859_1",
 			"latin1", "US-ASCII", "ASCII"),
 		Width: configdef.WidthMedium, DisplayName: "Encoding",

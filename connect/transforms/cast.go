@@ -42,9 +42,9 @@ func (*Cast) ConfigDef() *configdef.Def {
 				return err
 			}),
 			Importance: configdef.High,
-			Documentation: "List of fields and the type to cast them to of the form field1:type,field2:type to cast " +
-				"fields of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, " +
-				"int64, float32, float64, boolean, and string. Note that binary fields can only be cast to string."}).
+			Documentation: "What to cast: comma-separated field:type pairs cast fields of a struct or map; a lone " +
+				"type casts the whole key or value. Types: int8, int16, int32, int64, float32, float64, boolean, " +
+				"string. Bytes may only become strings (base64)."}).
 		Define(replaceNullKey())
 }
 

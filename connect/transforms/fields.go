@@ -33,19 +33,19 @@ func (*ReplaceField) Version() string { return Version }
 func (*ReplaceField) ConfigDef() *configdef.Def {
 	return configdef.New().
 		Define(configdef.Key{Name: "exclude", Type: configdef.List, Default: "", Importance: configdef.Medium,
-			Documentation: "Fields to exclude. This takes precedence over the fields to include."}).
+			Documentation: "Names of fields to drop; a field listed here is dropped even if include lists it."}).
 		Define(configdef.Key{Name: "include", Type: configdef.List, Default: "", Importance: configdef.Medium,
-			Documentation: "Fields to include. If specified, only these fields will be used."}).
+			Documentation: "Names of the only fields to keep; empty keeps every field."}).
 		Define(configdef.Key{Name: "renames", Type: configdef.List, Default: "", Importance: configdef.Medium,
 			Validator: configdef.ValidatorFunc(func(name string, v any) error {
 				_, err := parseRenames(v.([]string))
 				return err
 			}),
-			Documentation: "Field rename mappings."}).
+			Documentation: "Comma-separated old:new pairs of fields to rename."}).
 		Define(configdef.Key{Name: "blacklist", Type: configdef.List, Default: nil, Internal: true,
-			Documentation: "Deprecated. Use exclude instead."}).
+			Documentation: "Old name of exclude."}).
 		Define(configdef.Key{Name: "whitelist", Type: configdef.List, Default: nil, Internal: true,
-			Documentation: "Deprecated. Use include instead."}).
+			Documentation: "Old name of include."}).
 		Define(replaceNullKey())
 }
 
@@ -172,10 +172,10 @@ func (*MaskField) Version() string { return Version }
 func (*MaskField) ConfigDef() *configdef.Def {
 	return configdef.New().
 		Define(configdef.Key{Name: "fields", Type: configdef.List, Default: configdef.NoDefault,
-			Validator: configdef.NonEmptyList(), Importance: configdef.High, Documentation: "Names of fields to mask."}).
+			Validator: configdef.NonEmptyList(), Importance: configdef.High, Documentation: "Names of the fields whose values are replaced."}).
 		Define(configdef.Key{Name: "replacement", Type: configdef.String, Default: nil,
 			Validator: configdef.Nullable(configdef.NonEmptyString()), Importance: configdef.Low,
-			Documentation: "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only)."}).
+			Documentation: "Value written into every masked field instead of the empty value of its type; only for number and string fields."}).
 		Define(replaceNullKey())
 }
 
@@ -340,7 +340,7 @@ func (*ValueToKey) ConfigDef() *configdef.Def {
 	return configdef.New().
 		Define(configdef.Key{Name: "fields", Type: configdef.List, Default: configdef.NoDefault,
 			Validator: configdef.NonEmptyList(), Importance: configdef.High,
-			Documentation: "Field names on the record value to extract as the record key."}).
+			Documentation: "Names of the value fields that make up the new key."}).
 		Define(replaceNullKey())
 }
 
@@ -418,7 +418,7 @@ func (*HoistField) Version() string { return Version }
 func (*HoistField) ConfigDef() *configdef.Def {
 	return configdef.New().Define(configdef.Key{Name: "field", Type: configdef.String, Default: configdef.NoDefault,
 		Importance:    configdef.Medium,
-		Documentation: "Field name for the single field that will be created in the resulting Struct or Map."})
+		Documentation: "Name of the one field of the struct or map that wraps the key or value."})
 }
 
 // Configure reads the configuration.
@@ -473,7 +473,7 @@ func (*ExtractField) Version() string { return Version }
 func (*ExtractField) ConfigDef() *configdef.Def {
 	return configdef.New().
 		Define(configdef.Key{Name: "field", Type: configdef.String, Default: configdef.NoDefault,
-			Importance: configdef.Medium, Documentation: "Field name to extract."}).
+			Importance: configdef.Medium, Documentation: "Name (or, with field.syntax.version=V2, dotted path) of the field that replaces the key or value."}).
 		Define(replaceNullKey()).
 		Define(fieldSyntaxKey())
 }
@@ -481,12 +481,8 @@ func (*ExtractField) ConfigDef() *configdef.Def {
 func fieldSyntaxKey() configdef.Key {
 	return configdef.Key{Name: "field.syntax.version", Type: configdef.String, Default: "V1",
 		Validator: configdef.CaseInsensitiveValidString("V1", "V2"), Importance: configdef.High,
-		Documentation: "Defines the version of the syntax to access fields. If set to `V1`, then the field paths are " +
-			"limited to access the elements at the root level of the struct or map. If set to `V2`, the syntax will " +
-			"support accessing nested elements. To access nested elements, dotted notation is used. If dots are " +
-			"already included in the field name, then backtick pairs can be used to wrap field names containing dots. " +
-			"E.g. to access the subfield `baz` from a field named \"foo.bar\" in a struct/map the following format " +
-			"can be used to access its elements: \"`foo.bar`.baz\"."}
+		Documentation: "How field names are read. V1: a name is one top-level field. V2: a name is a dotted path " +
+			"into nested structs or maps; wrap a step that itself contains dots in backticks, as in `a.b`.c."}
 }
 
 // Configure reads the configuration.

@@ -42,7 +42,7 @@ func parseInsertion(v any) *insertion {
 	return &insertion{name: s, optional: true}
 }
 
-const optionalityDoc = "Suffix with <code>!</code> to make this a required field, or <code>?</code> to keep it optional (the default)."
+const optionalityDoc = "End the name with ! for a required field or ? (the default) for an optional one."
 
 // Version implements the plugin version.
 func (*InsertField) Version() string { return Version }
@@ -54,12 +54,12 @@ func (*InsertField) ConfigDef() *configdef.Def {
 		return configdef.Key{Name: name, Type: configdef.String, Default: nil, Importance: configdef.Medium, Documentation: doc}
 	}
 	return configdef.New().
-		Define(str("topic.field", "Field name for Kafka topic. "+optionalityDoc)).
-		Define(str("partition.field", "Field name for Kafka partition. "+optionalityDoc)).
-		Define(str("offset.field", "Field name for Kafka offset - only applicable to sink connectors.<br/>"+optionalityDoc)).
-		Define(str("timestamp.field", "Field name for record timestamp. "+optionalityDoc)).
-		Define(str("static.field", "Field name for static data field. "+optionalityDoc)).
-		Define(str("static.value", "Static field value, if field name configured.")).
+		Define(str("topic.field", "Field that receives the topic name. "+optionalityDoc)).
+		Define(str("partition.field", "Field that receives the partition. "+optionalityDoc)).
+		Define(str("offset.field", "Field that receives the Kafka offset (sink connectors only). "+optionalityDoc)).
+		Define(str("timestamp.field", "Field that receives the record timestamp. "+optionalityDoc)).
+		Define(str("static.field", "Field that receives static.value. "+optionalityDoc)).
+		Define(str("static.value", "Text written into static.field.")).
 		Define(replaceNullKey())
 }
 

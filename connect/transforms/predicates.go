@@ -40,7 +40,7 @@ func (*TopicNameMatches) Version() string { return Version }
 func (*TopicNameMatches) ConfigDef() *configdef.Def {
 	return configdef.New().Define(configdef.Key{Name: "pattern", Type: configdef.String, Default: configdef.NoDefault,
 		Validator: configdef.All(configdef.NonEmptyString(), regexValidator()), Importance: configdef.Medium,
-		Documentation: "A Java regular expression for matching against the name of a record's topic."})
+		Documentation: "Regular expression the whole topic name must match."})
 }
 
 // Configure reads the configuration.
@@ -70,7 +70,7 @@ func (*HasHeaderKey) Version() string { return Version }
 // ConfigDef declares name.
 func (*HasHeaderKey) ConfigDef() *configdef.Def {
 	return configdef.New().Define(configdef.Key{Name: "name", Type: configdef.String, Default: configdef.NoDefault,
-		Validator: configdef.NonEmptyString(), Importance: configdef.Medium, Documentation: "The header name."})
+		Validator: configdef.NonEmptyString(), Importance: configdef.Medium, Documentation: "Header name to look for."})
 }
 
 // Configure reads the configuration.

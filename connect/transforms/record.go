@@ -46,8 +46,8 @@ func (s side) with(r connector.Record, schema *data.Schema, v any) connector.Rec
 func replaceNullKey() configdef.Key {
 	return configdef.Key{Name: "replace.null.with.default", Type: configdef.Boolean, Default: true,
 		Importance: configdef.Medium,
-		Documentation: "Whether to replace fields that have a default value and that are null to the default value. " +
-			"When set to true, the default value is used, otherwise null is used."}
+		Documentation: "When true, a null field whose schema has a default is read as that default; when false it " +
+			"stays null."}
 }
 
 // requireMap returns a copy of v as map[string]any, or an error naming the

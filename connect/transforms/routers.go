@@ -38,9 +38,9 @@ func (*RegexRouter) Version() string { return Version }
 func (*RegexRouter) ConfigDef() *configdef.Def {
 	return configdef.New().
 		Define(configdef.Key{Name: "regex", Type: configdef.String, Default: configdef.NoDefault,
-			Validator: regexValidator(), Importance: configdef.High, Documentation: "Regular expression to use for matching."}).
+			Validator: regexValidator(), Importance: configdef.High, Documentation: "Regular expression the whole topic name must match for the record to be rerouted."}).
 		Define(configdef.Key{Name: "replacement", Type: configdef.String, Default: configdef.NoDefault,
-			Importance: configdef.High, Documentation: "Replacement string."})
+			Importance: configdef.High, Documentation: "New topic name; $1 or ${name} insert a group of the match."})
 }
 
 // Configure reads the configuration.
@@ -156,8 +156,8 @@ func (*TimestampRouter) ConfigDef() *configdef.Def {
 	return configdef.New().
 		Define(configdef.Key{Name: "topic.format", Type: configdef.String, Default: "${topic}-${timestamp}",
 			Importance: configdef.High,
-			Documentation: "Format string which can contain <code>${topic}</code> and <code>${timestamp}</code> as " +
-				"placeholders for the topic and timestamp, respectively."}).
+			Documentation: "New topic name, in which ${topic} stands for the old topic name and ${timestamp} for " +
+				"the formatted record timestamp."}).
 		Define(configdef.Key{Name: "timestamp.format", Type: configdef.String, Default: "yyyyMMdd",
 			Importance: configdef.High,
 			Validator: configdef.ValidatorFunc(func(name string, v any) error {
@@ -167,7 +167,7 @@ func (*TimestampRouter) ConfigDef() *configdef.Def {
 				}
 				return nil
 			}),
-			Documentation: "Format string for the timestamp that is compatible with <code>java.text.SimpleDateFormat</code>."})
+			Documentation: "How ${timestamp} is written, in java.text.SimpleDateFormat pattern letters, in UTC."})
 }
 
 // Configure reads the configuration.

@@ -519,3 +519,16 @@ func TestFilterAndPredicates(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigDefsMatchKafka(t *testing.T) {
+	defs := map[string]*configdef.Def{}
+	for _, p := range Transformations() {
+		if !strings.HasSuffix(p.Class, "$Key") {
+			defs[p.Class] = p.New().ConfigDef()
+		}
+	}
+	for _, p := range Predicates() {
+		defs[p.Class] = p.New().ConfigDef()
+	}
+	checkConfigGolden(t, defs)
+}

@@ -396,3 +396,10 @@ func TestSourceAlterOffsets(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigDefsMatchKafka(t *testing.T) {
+	checkConfigGolden(t, map[string]*configdef.Def{
+		SourceClass: NewSource().ConfigDef(),
+		SinkClass:   NewSink().ConfigDef(),
+	})
+}

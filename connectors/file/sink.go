@@ -19,7 +19,7 @@ type SinkConfig struct {
 
 func sinkDef() *configdef.Def {
 	return configdef.New().Define(configdef.Key{Name: "file", Type: configdef.String, Default: nil,
-		Importance: configdef.High, Documentation: "Destination filename. If not specified, the standard output will be used"})
+		Importance: configdef.High, Documentation: "File the values are appended to; standard output when unset."})
 }
 
 // Sink is the FileStreamSink connector.

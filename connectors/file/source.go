@@ -39,13 +39,13 @@ type SourceConfig struct {
 func sourceDef() *configdef.Def {
 	return configdef.New().
 		Define(configdef.Key{Name: "file", Type: configdef.String, Default: nil, Importance: configdef.High,
-			Documentation: "Source filename. If not specified, the standard input will be used"}).
+			Documentation: "File whose lines are read; standard input when unset."}).
 		Define(configdef.Key{Name: "topic", Type: configdef.String, Default: configdef.NoDefault,
 			Validator: configdef.NonEmptyString(), Importance: configdef.High,
-			Documentation: "The topic to publish data to"}).
+			Documentation: "Topic the lines are produced to."}).
 		Define(configdef.Key{Name: "batch.size", Type: configdef.Int, Default: 2000,
 			Validator: configdef.AtLeast(1), Importance: configdef.Low,
-			Documentation: "The maximum number of records the source task can read from the file each time it is polled"})
+			Documentation: "Most lines one poll returns."})
 }
 
 // Source is the FileStreamSource connector. It runs one task.

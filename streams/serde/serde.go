@@ -124,11 +124,18 @@ func (int64Serde) Deserialize(topic string, data []byte) (int64, error) {
 type float64Serde struct{}
 
 // Float64 returns the serde for float64 as IEEE 754 binary64 bits, 8 bytes
-// big-endian, like Kafka's DoubleSerializer.
+// big-endian, like Kafka's DoubleSerializer. Every NaN is written as the
+// canonical 0x7ff8000000000000, as Java's Double.doubleToLongBits does.
 func Float64() Serde[float64] { return float64Serde{} }
 
+const canonicalNaN = 0x7ff8000000000000
+
 func (float64Serde) Serialize(_ string, v float64) ([]byte, error) {
-	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), math.Float64bits(v)), nil
+	bits := math.Float64bits(v)
+	if v != v {
+		bits = canonicalNaN
+	}
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), bits), nil
 }
 
 func (float64Serde) Deserialize(topic string, data []byte) (float64, error) {

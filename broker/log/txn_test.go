@@ -675,3 +675,59 @@ func TestCorruptTxnIndexNamesFile(t *testing.T) {
 		})
 	}
 }
+
+// TestTornAbortMarker cuts the last batch, an ABORT marker, at every byte
+// position as a crash can leave it, reopens without the clean-shutdown
+// marker and checks the transaction: aborted with its index entry when the
+// marker survived whole, open again (holding the last stable offset back,
+// no entry) when it did not; the marker can then be written again.
+func TestTornAbortMarker(t *testing.T) {
+	src := t.TempDir()
+	cfg := Config{SegmentBytes: 400}
+	l := mustOpen(t, src, cfg, OpenOptions{})
+	for i := range 8 {
+		mustAppend(t, l, batch(t, 2, 10, int64(i)))
+	}
+	first := mustAppend(t, l, txnBatch(t, 5, 0, 0, 2)).FirstOffset
+	mustAppend(t, l, batch(t, 2, 10, 9))
+	recoveryPoint := l.LogEndOffset()
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := mustMarker(t, l, 5, 0, 0, record.ControlAbort).FirstOffset
+	want := []AbortedTxn{{ProducerID: 5, FirstOffset: first, LastOffset: m, LastStableOffset: m + 1}}
+	markerSize := int64(len(record.ControlBatch(5, 0, 0, record.ControlAbort, 2000)))
+	l.closeFilesForTest()
+	lastSeg := lastSegmentFile(t, src)
+	size := fileSize(t, filepath.Join(src, lastSeg))
+	for cut := int64(0); cut <= markerSize; cut++ {
+		dir := copyDir(t, src)
+		if err := os.Truncate(filepath.Join(dir, lastSeg), size-cut); err != nil {
+			t.Fatal(err)
+		}
+		l := mustOpen(t, dir, cfg, OpenOptions{RecoveryPoint: recoveryPoint})
+		l.SetHighWatermark(l.LogEndOffset())
+		got := l.AbortedTransactions(0, l.LogEndOffset())
+		if cut == 0 {
+			if !slices.Equal(got, want) || firstUnstable(l) != -1 {
+				l.Close()
+				t.Fatalf("whole marker: entries %+v, first unstable %d; want %+v and none", got, firstUnstable(l), want)
+			}
+			checkIndexFiles(t, l, want)
+			l.Close()
+			continue
+		}
+		if len(got) != 0 || firstUnstable(l) != first {
+			l.Close()
+			t.Fatalf("marker cut by %d bytes: entries %+v, first unstable %d; want none and %d", cut, got, firstUnstable(l), first)
+		}
+		checkIndexFiles(t, l, nil)
+		again := mustMarker(t, l, 5, 0, 0, record.ControlAbort).FirstOffset
+		l.SetHighWatermark(l.LogEndOffset())
+		if got := l.AbortedTransactions(0, l.LogEndOffset()); len(got) != 1 || got[0].FirstOffset != first || got[0].LastOffset != again || firstUnstable(l) != -1 {
+			l.Close()
+			t.Fatalf("marker cut by %d bytes, written again: %+v", cut, got)
+		}
+		l.Close()
+	}
+}

@@ -731,3 +731,53 @@ func TestTornAbortMarker(t *testing.T) {
 		l.Close()
 	}
 }
+
+// BenchmarkReadCommittedBounds measures what a read_committed fetch adds
+// to a read_uncommitted one: FirstUnstableOffset and AbortedTransactions
+// over a log of 200 segments with an aborted transaction in every fourth.
+// Beside them, high-watermark reads HighWatermark, all a read_uncommitted
+// fetch asks: the limit.
+func BenchmarkReadCommittedBounds(b *testing.B) {
+	l := mustOpen(b, b.TempDir(), Config{}, OpenOptions{})
+	defer l.Close()
+	for i := range 200 {
+		pid := int64(i + 1)
+		mustAppend(b, l, txnBatch(b, pid, 0, 0, 2))
+		typ := record.ControlCommit
+		if i%4 == 0 {
+			typ = record.ControlAbort
+		}
+		mustMarker(b, l, pid, 0, 0, typ)
+		if err := l.Roll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mustAppend(b, l, txnBatch(b, 999, 0, 0, 1)) // one open transaction
+	l.SetHighWatermark(l.LogEndOffset())
+	leo := l.LogEndOffset()
+	b.Run("high-watermark", func(b *testing.B) {
+		for b.Loop() {
+			_ = l.HighWatermark()
+		}
+	})
+	b.Run("first-unstable-offset", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := l.FirstUnstableOffset(); !ok {
+				b.Fatal("no open transaction")
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name     string
+		from, to int64
+	}{{"aborted-near-end", leo - 20, leo}, {"aborted-whole-log", 0, leo}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n = len(l.AbortedTransactions(tc.from, tc.to))
+			}
+			b.ReportMetric(float64(n), "entries")
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"sync"
 
@@ -52,7 +53,7 @@ func (s *Sink) Start(_ connector.ConnectorContext, props map[string]string) erro
 func (s *Sink) TaskConfigs(maxTasks int) ([]map[string]string, error) {
 	out := make([]map[string]string, maxTasks)
 	for i := range out {
-		out[i] = s.props
+		out[i] = maps.Clone(s.props)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"strings"
@@ -76,7 +77,7 @@ func (s *Source) Start(_ connector.ConnectorContext, props map[string]string) er
 
 // TaskConfigs returns one task: a file has one reader.
 func (s *Source) TaskConfigs(int) ([]map[string]string, error) {
-	return []map[string]string{s.props}, nil
+	return []map[string]string{maps.Clone(s.props)}, nil
 }
 
 // Stop has nothing to stop.

@@ -175,6 +175,9 @@ func (c *JSON) appendSchema(b []byte, s *data.Schema) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
+			if f.Schema == nil {
+				return nil, fmt.Errorf("%w: struct field %q has no schema", ErrData, f.Name)
+			}
 			if b, err = c.appendSchema(b, f.Schema); err != nil {
 				return nil, err
 			}

@@ -182,3 +182,39 @@ func All(vs ...Validator) Validator {
 		return nil
 	})
 }
+
+// NonEmptyStringWithoutControlChars rejects an empty string and one
+// containing ASCII control characters (Kafka's validator of the same name;
+// nil is accepted).
+func NonEmptyStringWithoutControlChars() Validator {
+	return ValidatorFunc(func(name string, v any) error {
+		if v == nil {
+			return nil
+		}
+		s, _ := v.(string)
+		if s == "" {
+			return Invalid(name, v, "String may not be empty")
+		}
+		var bad []string
+		for _, r := range s {
+			if r < 0x20 || r == 0x7f {
+				bad = append(bad, fmt.Sprint(int(r)))
+			}
+		}
+		if len(bad) > 0 {
+			return Invalid(name, v, "String may not contain control sequences but had the following ASCII chars: %s",
+				strings.Join(bad, ", "))
+		}
+		return nil
+	})
+}
+
+// MaxListSize rejects a list longer than n.
+func MaxListSize(n int) Validator {
+	return ValidatorFunc(func(name string, v any) error {
+		if l, ok := v.([]string); ok && len(l) > n {
+			return Invalid(name, v, "exceeds maximum list size of [%d].", n)
+		}
+		return nil
+	})
+}

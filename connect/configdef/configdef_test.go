@@ -252,3 +252,42 @@ func TestJavaDouble(t *testing.T) {
 		}
 	}
 }
+
+type modeRecommender struct{}
+
+func (modeRecommender) ValidValues(name string, parsed map[string]any) []any {
+	if parsed["enabled"] == true {
+		return []any{"a", "b"}
+	}
+	return []any{"a"}
+}
+
+func (modeRecommender) Visible(name string, parsed map[string]any) bool { return parsed["enabled"] == true }
+
+func TestValidateRecommender(t *testing.T) {
+	d := New().
+		Define(Key{Name: "enabled", Type: Boolean, Default: false, Dependents: []string{"mode", "missing.dep"}}).
+		Define(Key{Name: "mode", Type: String, Default: "a", Recommender: modeRecommender{}})
+	vals := d.Validate(map[string]string{"enabled": "true"})
+	if len(vals) != 3 {
+		t.Fatalf("values = %+v, want enabled, mode and the undefined dependent", vals)
+	}
+	mode := vals[1]
+	if !mode.Visible || len(mode.RecommendedValues) != 2 {
+		t.Errorf("mode = %+v", mode)
+	}
+	if dep := vals[2]; dep.Name != "missing.dep" || dep.Visible || len(dep.Errors) != 1 {
+		t.Errorf("undefined dependent = %+v", dep)
+	}
+	vals = d.Validate(map[string]string{})
+	if vals[1].Visible || len(vals[1].RecommendedValues) != 1 {
+		t.Errorf("mode with enabled=false = %+v", vals[1])
+	}
+	vi := NewValueInfo(vals[1], String)
+	if vi.Value == nil || *vi.Value != "a" || len(vi.RecommendedValues) != 1 || vi.RecommendedValues[0] != "a" {
+		t.Errorf("value info = %+v", vi)
+	}
+	if _, err := d.Parse(map[string]string{}); err == nil || !strings.Contains(err.Error(), "missing.dep") {
+		t.Errorf("Parse with an undefined dependent: err = %v", err)
+	}
+}

@@ -87,6 +87,12 @@ type recordContext struct {
 	headers   Headers
 }
 
+// topicPartition names one input partition.
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
 // procNode is one node instance in a task.
 type procNode struct {
 	n        *node
@@ -136,7 +142,7 @@ type Task struct {
 	punctuators []*punctuation
 
 	streamTime      int64
-	partitionTime   map[string]int64
+	partitionTime   map[topicPartition]int64
 	shared          map[string]any // state processors of one operator share, by operator
 	rc              recordContext
 	tsClock         *state.Clock // rc.timestamp, for stores
@@ -196,7 +202,7 @@ func (t *Topology) newTask(cfg TaskConfig, subs []*subtopology, global bool) (*T
 		sources:       map[string]*procNode{},
 		stores:        map[string]storeImpl{},
 		streamTime:    -1,
-		partitionTime: map[string]int64{},
+		partitionTime: map[topicPartition]int64{},
 		shared:        map[string]any{},
 		tsClock:       state.NewClock(),
 		cache:         cfg.Cache,
@@ -336,7 +342,7 @@ func (t *Task) Process(in InputRecord) error {
 		return fmt.Errorf("streams: task %s, %s-%d offset %d: %w", t.id, in.Topic, in.Partition, in.Offset, err)
 	}
 	ts := in.Timestamp
-	tpKey := fmt.Sprintf("%s-%d", in.Topic, in.Partition)
+	tpKey := topicPartition{in.Topic, in.Partition}
 	ptime, seen := t.partitionTime[tpKey]
 	if !seen {
 		ptime = -1

@@ -1,0 +1,81 @@
+package streams
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/runnel/runnel/streams/serde"
+)
+
+// FuzzChangeSerde checks that decoding never panics and that what decodes
+// encodes back to the same bytes.
+func FuzzChangeSerde(f *testing.F) {
+	cs := changeSerde{inner: erase1(serde.String())}
+	for _, c := range []change{{newV: "a"}, {oldV: "b"}, {newV: "new", oldV: "old"}, {}} {
+		b, err := cs.Serialize("t", c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := cs.Deserialize("t", data)
+		if err != nil {
+			return
+		}
+		again, err := cs.Serialize("t", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := cs.Deserialize("t", again)
+		if err != nil || c2 != c {
+			t.Fatalf("round trip of %x: %+v then %+v (%v)", data, c, c2, err)
+		}
+	})
+}
+
+// FuzzForeignKeyWrappers checks the subscription and response encodings of
+// foreign-key joins the same way.
+func FuzzForeignKeyWrappers(f *testing.F) {
+	ss := subscriptionSerde[string]{pk: serde.String()}
+	rs := responseSerde[string]{vs: serde.String()}
+	for _, s := range []subscription{
+		{hash: bytes.Repeat([]byte{7}, 16), instruction: fkPropagateOnlyIfValue, pk: "pk", partition: 3},
+		{instruction: fkDeleteAndPropagate, pk: "", partition: 0},
+	} {
+		b, err := ss.Serialize("t", s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, r := range []fkResponse{{hash: bytes.Repeat([]byte{1}, 16), value: "v", partition: 1}, {partition: 2}} {
+		b, err := rs.Serialize("t", r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if s, err := ss.Deserialize("t", data); err == nil {
+			again, err := ss.Serialize("t", s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s2, err := ss.Deserialize("t", again)
+			if err != nil || !bytes.Equal(s2.hash, s.hash) || s2.pk != s.pk || s2.instruction != s.instruction || s2.partition != s.partition {
+				t.Fatalf("subscription round trip of %x: %+v then %+v (%v)", data, s, s2, err)
+			}
+		}
+		if r, err := rs.Deserialize("t", data); err == nil {
+			again, err := rs.Serialize("t", r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r2, err := rs.Deserialize("t", again)
+			if err != nil || !bytes.Equal(r2.hash, r.hash) || r2.value != r.value || r2.partition != r.partition {
+				t.Fatalf("response round trip of %x: %+v then %+v (%v)", data, r, r2, err)
+			}
+		}
+	})
+}

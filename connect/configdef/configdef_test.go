@@ -262,7 +262,9 @@ func (modeRecommender) ValidValues(name string, parsed map[string]any) []any {
 	return []any{"a"}
 }
 
-func (modeRecommender) Visible(name string, parsed map[string]any) bool { return parsed["enabled"] == true }
+func (modeRecommender) Visible(name string, parsed map[string]any) bool {
+	return parsed["enabled"] == true
+}
 
 func TestValidateRecommender(t *testing.T) {
 	d := New().

@@ -92,14 +92,12 @@ type txnInvocation struct {
 // other error is a *usageError.
 func parseTransactionsArgs(args []string, stdout io.Writer) (txnInvocation, error) {
 	var inv txnInvocation
-	// Each flag set writes its default into the variable, so the second
-	// one starts from what the first parsed.
-	global := func(fs *flag.FlagSet) {
-		fs.StringVar(&inv.bootstrap, "bootstrap-server", inv.bootstrap, "REQUIRED: hostname and port for the broker to connect to, in the form host:port (multiple comma-separated entries can be given)")
-		fs.StringVar(&inv.commandConfig, "command-config", inv.commandConfig, "property file containing configs to be passed to the admin client")
+	global := func(fs *flag.FlagSet, bootstrap, commandConfig *string) {
+		fs.StringVar(bootstrap, "bootstrap-server", "", "REQUIRED: hostname and port for the broker to connect to, in the form `host:port` (multiple comma-separated entries can be given)")
+		fs.StringVar(commandConfig, "command-config", "", "property `file` containing configs to be passed to the admin client")
 	}
 	fs := newFlagSet("transactions")
-	global(fs)
+	global(fs, &inv.bootstrap, &inv.commandConfig)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printTransactionsHelp(stdout, fs)
@@ -117,10 +115,17 @@ func parseTransactionsArgs(args []string, stdout io.Writer) (txnInvocation, erro
 		return inv, usagef("unknown command %q: want list, describe, describe-producers, abort or find-hanging", inv.command)
 	}
 	sfs := newFlagSet("transactions " + inv.command)
-	global(sfs)
+	var bootstrap, commandConfig string
+	global(sfs, &bootstrap, &commandConfig)
 	validate := cmds[i].flags(sfs)
 	if err := parseFlags(sfs, fs.Args()[1:], "runnel transactions --bootstrap-server HOST:PORT "+inv.command+" [flags]", stdout); err != nil {
 		return inv, err
+	}
+	if isSet(sfs, "bootstrap-server") {
+		inv.bootstrap = bootstrap
+	}
+	if isSet(sfs, "command-config") {
+		inv.commandConfig = commandConfig
 	}
 	exec, err := validate()
 	if err != nil {
@@ -186,7 +191,7 @@ type partitionFlags struct {
 func addPartitionFlags(fs *flag.FlagSet, topicUsage string) *partitionFlags {
 	p := &partitionFlags{}
 	fs.StringVar(&p.topic, "topic", "", topicUsage)
-	p.partition = intFlag(fs, "partition", 32, "partition number")
+	p.partition = intFlag(fs, "partition", 32, "partition `number`")
 	return p
 }
 
@@ -240,7 +245,7 @@ func printTxnTable(w io.Writer, headers []string, rows [][]string) {
 var listTxnHeaders = []string{"TransactionalId", "Coordinator", "ProducerId", "TransactionState"}
 
 func listTxnFlags(fs *flag.FlagSet) func() (func(context.Context, *txnTool) error, error) {
-	duration := intFlag(fs, "duration-filter", 64, "duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned")
+	duration := intFlag(fs, "duration-filter", 64, "duration (in `millis`) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned")
 	return func() (func(context.Context, *txnTool) error, error) {
 		d := int64(-1)
 		if duration.set {
@@ -296,7 +301,7 @@ var describeTxnHeaders = []string{"CoordinatorId", "TransactionalId", "ProducerI
 
 func describeTxnFlags(fs *flag.FlagSet) func() (func(context.Context, *txnTool) error, error) {
 	var id string
-	fs.StringVar(&id, "transactional-id", "", "REQUIRED: transactional id")
+	fs.StringVar(&id, "transactional-id", "", "REQUIRED: transactional `id`")
 	return func() (func(context.Context, *txnTool) error, error) {
 		if !isSet(fs, "transactional-id") {
 			return nil, usagef("describe requires --transactional-id")
@@ -346,8 +351,8 @@ func (t *txnTool) describe(ctx context.Context, id string) error {
 var describeProducersHeaders = []string{"ProducerId", "ProducerEpoch", "LatestCoordinatorEpoch", "LastSequence", "LastTimestamp", "CurrentTransactionStartOffset"}
 
 func describeProducersFlags(fs *flag.FlagSet) func() (func(context.Context, *txnTool) error, error) {
-	brokerID := intFlag(fs, "broker-id", 32, "optional broker id to describe the producer state on a specific replica")
-	pf := addPartitionFlags(fs, "REQUIRED: topic name")
+	brokerID := intFlag(fs, "broker-id", 32, "optional broker `id` to describe the producer state on a specific replica")
+	pf := addPartitionFlags(fs, "REQUIRED: `topic` name")
 	return func() (func(context.Context, *txnTool) error, error) {
 		tp, err := pf.required("describe-producers")
 		if err != nil {
@@ -521,11 +526,11 @@ func errWithMessage(err error, msg string) error {
 // abort
 
 func abortTxnFlags(fs *flag.FlagSet) func() (func(context.Context, *txnTool) error, error) {
-	pf := addPartitionFlags(fs, "REQUIRED: topic name")
-	startOffset := intFlag(fs, "start-offset", 64, "start offset of the transaction to abort (brokers on versions 3.0 and above)")
-	producerID := intFlag(fs, "producer-id", 64, "producer id (brokers older than 3.0, with --producer-epoch and --coordinator-epoch)")
-	producerEpoch := intFlag(fs, "producer-epoch", 16, "producer epoch (brokers older than 3.0)")
-	coordinatorEpoch := intFlag(fs, "coordinator-epoch", 32, "coordinator epoch (brokers older than 3.0)")
+	pf := addPartitionFlags(fs, "REQUIRED: `topic` name")
+	startOffset := intFlag(fs, "start-offset", 64, "start `offset` of the transaction to abort (brokers on versions 3.0 and above)")
+	producerID := intFlag(fs, "producer-id", 64, "producer `id` (brokers older than 3.0, with --producer-epoch and --coordinator-epoch)")
+	producerEpoch := intFlag(fs, "producer-epoch", 16, "producer `epoch` (brokers older than 3.0)")
+	coordinatorEpoch := intFlag(fs, "coordinator-epoch", 32, "coordinator `epoch` (brokers older than 3.0)")
 	return func() (func(context.Context, *txnTool) error, error) {
 		tp, err := pf.required("abort")
 		if err != nil {
@@ -621,9 +626,9 @@ func (t *txnTool) abort(ctx context.Context, spec abortSpec) error {
 var findHangingHeaders = []string{"Topic", "Partition", "ProducerId", "ProducerEpoch", "CoordinatorEpoch", "StartOffset", "LastTimestamp", "Duration(min)"}
 
 func findHangingFlags(fs *flag.FlagSet) func() (func(context.Context, *txnTool) error, error) {
-	brokerID := intFlag(fs, "broker-id", 32, "broker id to search for hanging transactions")
-	maxTimeout := intFlag(fs, "max-transaction-timeout", 32, "maximum transaction timeout in minutes to limit the scope of the search (15 minutes by default)")
-	pf := addPartitionFlags(fs, "topic name to limit search to (required if --partition is specified)")
+	brokerID := intFlag(fs, "broker-id", 32, "broker `id` to search for hanging transactions")
+	maxTimeout := intFlag(fs, "max-transaction-timeout", 32, "maximum transaction timeout in `minutes` to limit the scope of the search (15 minutes by default)")
+	pf := addPartitionFlags(fs, "`topic` name to limit search to (required if --partition is specified)")
 	return func() (func(context.Context, *txnTool) error, error) {
 		if pf.topic == "" && !brokerID.set {
 			return nil, usagef("the find-hanging command requires either --topic or --broker-id to limit the scope of the search")

@@ -413,7 +413,7 @@ func TestTransactionsHanging(t *testing.T) {
 	if got := f.lso("orders"); got != 0 {
 		t.Fatalf("last stable offset %d, want 0: the transaction should still be open on orders-0", got)
 	}
-	want := [][]string{findHangingHeaders, {"orders", "0", pid, epoch, "*", "0", "*", "0"}}
+	want := [][]string{findHangingHeaders, {"orders", "0", pid, epoch, "*", "0", "*", "*"}}
 	assertTable(t, f.tx("find-hanging", "--broker-id", f.node, "--max-transaction-timeout", "0"), want)
 	assertTable(t, f.tx("find-hanging", "--topic", "orders", "--partition", "0", "--max-transaction-timeout", "0"), want)
 	// Within the default 15 minutes it may still be a live transaction.
@@ -436,6 +436,7 @@ func TestParseTransactionsArgs(t *testing.T) {
 		{"--bootstrap-server b:1 list", "b:1", "", "list"},
 		{"--bootstrap-server b:1 --command-config a.properties list --duration-filter 100", "b:1", "a.properties", "list"},
 		{"list --bootstrap-server b:1", "b:1", "", "list"},
+		{"--bootstrap-server a:1 --command-config a.properties list --bootstrap-server b:1", "b:1", "a.properties", "list"},
 		{"--command-config a.properties describe --transactional-id tx --bootstrap-server b:1", "b:1", "a.properties", "describe"},
 		{"--bootstrap-server b:1 describe-producers --topic t --partition 3 --broker-id 2", "b:1", "", "describe-producers"},
 		{"--bootstrap-server b:1 abort --topic t --partition 0 --start-offset 7", "b:1", "", "abort"},

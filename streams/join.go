@@ -632,15 +632,15 @@ func (g GlobalTable[K, V]) StoreName() string { return g.store }
 
 // GlobalTableOf reads topic into a global table kept in a key-value store
 // in every instance; the topic is its changelog, so the store is not
-// logged. Options: Named (the source), Materialized.
+// logged. Options: Named (names the processor, and the source
+// <name>-source), Materialized.
 func GlobalTableOf[K, V any](b *Builder, topic string, keySerde Serde[K], valueSerde Serde[V], opts ...Option) GlobalTable[K, V] {
 	o := applyOptions(opts)
 	storeName := o.storeName
 	if storeName == "" {
 		storeName = b.newName(topic + "-STATE-STORE-")
 	}
-	srcName := b.nameOr(o.name, prefixSource)
-	procName := b.newName(prefixTableSource)
+	srcName, procName := tableSourceNames(b, o.name)
 	if keySerde == nil || valueSerde == nil {
 		b.fail("global table %q: key and value serdes are required", topic)
 		return GlobalTable[K, V]{b: b}

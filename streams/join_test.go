@@ -319,3 +319,38 @@ func TestJoinRepartitionDescribeGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestGlobalTableDescribe(t *testing.T) {
+	b := streams.NewBuilder()
+	streams.GlobalTableOf(b, "stream-topic", serde.String(), serde.String())
+	streams.StreamOf(b, "in", serde.String(), serde.String()).To("out", nil, nil)
+	streams.GlobalTableOf(b, "stream-topic-two", serde.String(), serde.String(), streams.Named("g"))
+	want := "Topologies:\n" +
+		"   Sub-topology: 0 for global store (will not generate tasks)\n" +
+		"    Source: KSTREAM-SOURCE-0000000001 (topics: [stream-topic])\n" +
+		"      --> KTABLE-SOURCE-0000000002\n" +
+		"    Processor: KTABLE-SOURCE-0000000002 (stores: [stream-topic-STATE-STORE-0000000000])\n" +
+		"      --> none\n" +
+		"      <-- KSTREAM-SOURCE-0000000001\n" +
+		"  Sub-topology: 1\n" +
+		"    Source: KSTREAM-SOURCE-0000000003 (topics: [in])\n" +
+		"      --> KSTREAM-SINK-0000000004\n" +
+		"    Sink: KSTREAM-SINK-0000000004 (topic: out)\n" +
+		"      <-- KSTREAM-SOURCE-0000000003\n\n" +
+		"  Sub-topology: 2 for global store (will not generate tasks)\n" +
+		"    Source: g-source (topics: [stream-topic-two])\n" +
+		"      --> g\n" +
+		"    Processor: g (stores: [stream-topic-two-STATE-STORE-0000000005])\n" +
+		"      --> none\n" +
+		"      <-- g-source\n"
+	topo := build(t, b)
+	if got := topo.Describe().String(); got != want {
+		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
+	}
+	if got := topo.Subtopologies(); len(got) != 1 || got[0] != 1 {
+		t.Errorf("Subtopologies = %v, want [1]", got)
+	}
+	if got := topo.GlobalTopics(); len(got) != 2 {
+		t.Errorf("GlobalTopics = %v", got)
+	}
+}

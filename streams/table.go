@@ -58,21 +58,32 @@ func (t Table[K, V]) StoreName() string { return t.store }
 // TableOf reads topic as a table (Kafka's StreamsBuilder.table). The table
 // is kept in a key-value store when it is named with Materialized or when
 // a later operation (a join, a table aggregation) needs its values.
-// Options: Named (the source), Materialized, WithTimestampExtractor.
+// Options: Named (names the table's processor, and its source
+// <name>-source), Materialized, WithTimestampExtractor.
 func TableOf[K, V any](b *Builder, topic string, keySerde Serde[K], valueSerde Serde[V], opts ...Option) Table[K, V] {
 	o := applyOptions(opts)
 	storeName := o.storeName
 	if storeName == "" {
 		storeName = b.newName(topic + "-STATE-STORE-")
 	}
-	srcName := b.nameOr(o.name, prefixSource)
-	procName := b.newName(prefixTableSource)
+	srcName, procName := tableSourceNames(b, o.name)
 	if keySerde == nil || valueSerde == nil {
 		b.fail("table source %q: key and value serdes are required", srcName)
 		return Table[K, V]{b: b}
 	}
 	b.addSource(&node{name: srcName, topics: []string{topic}, deser: deserializer(keySerde, valueSerde), tsx: o.tsx})
 	return newStoredTable(b, srcName, procName, storeName, o.storeName != "", keySerde, valueSerde, o.storeOpts)
+}
+
+// tableSourceNames names a table's source and table-source processor as
+// Kafka does: generated names, or <name>-source and <name> (an index is
+// burnt for the source either way).
+func tableSourceNames(b *Builder, name string) (source, processor string) {
+	source = b.newName(prefixSource)
+	if name == "" {
+		return source, b.newName(prefixTableSource)
+	}
+	return name + "-source", name
 }
 
 // newStoredTable adds a processor turning a stream of upserts into table

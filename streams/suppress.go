@@ -3,11 +3,12 @@ package streams
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/runnel/runnel/state"
+	"github.com/runnel/runnel/streams/serde"
 )
 
 // Kafka Streams' suppression name prefixes.
@@ -57,7 +58,9 @@ func (s Suppressed) ShutDownWhenFull(maxRecords int) Suppressed {
 }
 
 // Suppress holds back a table's updates (Kafka's KTable.suppress). The
-// buffer is in memory: a restarted task loses what it held.
+// buffer is kept in a logged store (<name>-store, or
+// KTABLE-SUPPRESS-STATE-STORE-<n>), so a restarted task still emits what it
+// held; it needs the table's key and value serdes.
 func Suppress[K, V any](t Table[K, V], s Suppressed) Table[K, V] {
 	b := t.b
 	name, storeName := s.name, s.name+"-store"
@@ -73,37 +76,20 @@ func Suppress[K, V any](t Table[K, V], s Suppressed) Table[K, V] {
 		}
 		grace, end = t.win.grace, t.win.end
 	}
-	if t.ks == nil {
-		b.fail("suppress %q: the table's key serde is unknown", name)
+	if t.ks == nil || t.vs == nil {
+		b.fail("suppress %q: the table's key and value serdes are unknown; give the aggregation WithValueSerde", name)
 		return t
 	}
-	ks := erase1(t.ks)
-	b.addStore(&bufferBuilder{name: storeName})
+	ks, vs := erase1(t.ks), erase1(t.vs)
+	b.addStore(&kvBuilder{name: storeName, ks: erase1(serde.Bytes()), vs: erase1(serde.Bytes()), opts: applyStoreOptions(nil)})
 	b.addProcessor(name, func() anyProcessor {
-		return &suppressProc{cfg: s, grace: grace, end: end, ks: ks, store: storeName}
+		return &suppressProc{cfg: s, grace: grace, end: end, ks: ks, vs: vs, store: storeName}
 	}, t.node)
 	b.connect(name, storeName)
 	out := t
 	out.node, out.store, out.materialize, out.getter = name, "", nil, nil
 	return out
 }
-
-// bufferBuilder registers a suppression buffer as a store, so Describe
-// lists it as Kafka does; the buffer itself lives in the processor.
-type bufferBuilder struct{ name string }
-
-func (b *bufferBuilder) Name() string { return b.name }
-func (b *bufferBuilder) Logged() bool { return false }
-func (b *bufferBuilder) open(storeEnv) (storeImpl, error) {
-	return &bufferStore{name: b.name}, nil
-}
-
-type bufferStore struct{ name string }
-
-func (s *bufferStore) Name() string                          { return s.name }
-func (s *bufferStore) Flush() error                          { return nil }
-func (s *bufferStore) Close() error                          { return nil }
-func (s *bufferStore) Restore([]state.ChangelogRecord) error { return nil }
 
 // buffered is one key's held update.
 type buffered struct {
@@ -124,18 +110,100 @@ type suppressProc struct {
 	cfg      Suppressed
 	grace    int64
 	end      func(any) int64
-	ks       erasedSerde
+	ks, vs   erasedSerde
 	store    string
+	st       *rawKV
+	loaded   bool
 	buf      map[string]*buffered
 	observed int64
 }
 
 func (p *suppressProc) init(ctx *nodeContext) {
 	p.ctx, p.buf, p.observed = ctx, map[string]*buffered{}, minTime
+	p.st = ctx.stateStore(p.store).(*rawKV)
 }
 func (p *suppressProc) close() {}
 
+// load rebuilds the buffer from the store, once, so a restored store's
+// entries are emitted in time.
+func (p *suppressProc) load() error {
+	p.loaded = true
+	all, err := p.st.scan(nil, nil)
+	if err != nil {
+		return err
+	}
+	for _, kv := range all {
+		e, err := p.decode(kv.Key.([]byte), kv.Value.([]byte))
+		if err != nil {
+			return err
+		}
+		p.buf[string(e.kb)] = e
+		p.observed = max(p.observed, e.ts)
+	}
+	return nil
+}
+
+// encode writes a held update: buffer time, record time, then the new and
+// prior values each as a presence byte, a 4-byte length and the bytes.
+func (p *suppressProc) encode(e *buffered) ([]byte, error) {
+	out := be64(be64(nil, e.time), e.ts)
+	for _, v := range []any{e.newV, e.prior} {
+		if v == nil {
+			out = append(out, 0)
+			continue
+		}
+		b, err := p.vs.ser(p.store, v)
+		if err != nil {
+			return nil, err
+		}
+		out = binary.BigEndian.AppendUint32(append(out, 1), uint32(len(b)))
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
+func (p *suppressProc) decode(kb, b []byte) (*buffered, error) {
+	bad := fmt.Errorf("%w %q: malformed suppression buffer entry", ErrStore, p.store)
+	if len(b) < 16 {
+		return nil, bad
+	}
+	key, err := p.ks.deser(p.store, kb)
+	if err != nil {
+		return nil, err
+	}
+	e := &buffered{key: key, kb: kb, time: int64(binary.BigEndian.Uint64(b)), ts: int64(binary.BigEndian.Uint64(b[8:]))}
+	rest := b[16:]
+	for _, dst := range []*any{&e.newV, &e.prior} {
+		if len(rest) < 1 {
+			return nil, bad
+		}
+		if rest[0] == 0 {
+			rest = rest[1:]
+			continue
+		}
+		if len(rest) < 5 {
+			return nil, bad
+		}
+		n := int(binary.BigEndian.Uint32(rest[1:]))
+		if len(rest) < 5+n {
+			return nil, bad
+		}
+		v, err := p.vs.deser(p.store, rest[5:5+n])
+		if err != nil {
+			return nil, err
+		}
+		*dst, rest = v, rest[5+n:]
+	}
+	return e, nil
+}
+
 func (p *suppressProc) process(r anyRecord) {
+	if !p.loaded {
+		if err := p.load(); err != nil {
+			p.ctx.task.fail(err)
+			return
+		}
+	}
 	p.observed = max(p.observed, r.Timestamp)
 	c := r.Value.(change)
 	kb, err := p.ks.ser(p.store, r.Key)
@@ -155,6 +223,14 @@ func (p *suppressProc) process(r anyRecord) {
 		p.buf[string(kb)] = e
 	}
 	e.newV, e.ts, e.headers = c.newV, r.Timestamp, r.Headers
+	vb, err := p.encode(e)
+	if err == nil {
+		err = p.st.put(kb, vb, r.Timestamp)
+	}
+	if err != nil {
+		p.ctx.task.fail(err)
+		return
+	}
 	p.enforce()
 }
 
@@ -194,6 +270,10 @@ func (p *suppressProc) ordered() []*buffered {
 
 func (p *suppressProc) emit(e *buffered) {
 	delete(p.buf, string(e.kb))
+	if err := p.st.put(e.kb, nil, e.ts); err != nil {
+		p.ctx.task.fail(err)
+		return
+	}
 	// Final results never carry deletes (merged sessions).
 	if e.newV == nil && p.cfg.finalResults {
 		return

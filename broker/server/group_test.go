@@ -1020,7 +1020,10 @@ func TestGroupStaticMemberRestart(t *testing.T) {
 
 	var mu sync.Mutex
 	revokedA, assigned := 0, map[string][]int32{}
-	member := func(instance string, onRevoke func()) *kgo.Client {
+	// member starts a static member; its assignments are recorded under
+	// key, so that a late callback of a closed client cannot stand in for
+	// its successor's.
+	member := func(instance, key string, onRevoke func()) *kgo.Client {
 		cl, err := kgo.NewClient(
 			kgo.SeedBrokers(srv.Addr), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
 			kgo.InstanceID(instance), kgo.Balancers(kgo.RangeBalancer()),
@@ -1028,7 +1031,7 @@ func TestGroupStaticMemberRestart(t *testing.T) {
 			kgo.FetchMaxWait(100*time.Millisecond),
 			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 				mu.Lock()
-				assigned[instance] = slices.Sorted(slices.Values(m[topic]))
+				assigned[key] = slices.Sorted(slices.Values(m[topic]))
 				mu.Unlock()
 			}),
 			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
@@ -1046,40 +1049,6 @@ func TestGroupStaticMemberRestart(t *testing.T) {
 		}()
 		return cl
 	}
-	stable := func() kadm.DescribedGroup {
-		var d kadm.DescribedGroup
-		waitFor(t, "two stable members", 30*time.Second, func() bool {
-			ds, err := adm.DescribeGroups(t.Context(), group)
-			d = ds[group]
-			mu.Lock()
-			defer mu.Unlock()
-			return err == nil && d.State == "Stable" && len(d.Members) == 2 && len(assigned["a"])+len(assigned["b"]) == 4
-		})
-		return d
-	}
-	a := member("a", func() { mu.Lock(); revokedA++; mu.Unlock() })
-	defer a.Close()
-	b := member("b", nil)
-	before := stable()
-	mu.Lock()
-	revokedA = 0 // the second member's arrival moved partitions away from a
-	bParts := assigned["b"]
-	delete(assigned, "b")
-	mu.Unlock()
-
-	b.Close() // a static member's close does not leave the group
-	b = member("b", nil)
-	defer b.Close()
-	after := stable()
-
-	mu.Lock()
-	defer mu.Unlock()
-	if revokedA != 0 {
-		t.Errorf("a lost partitions %d times while b restarted", revokedA)
-	}
-	if slices.Compare(assigned["b"], bParts) != 0 {
-		t.Errorf("b came back with %v, had %v", assigned["b"], bParts)
-	}
 	ids := func(d kadm.DescribedGroup) map[string]string {
 		m := map[string]string{}
 		for _, mem := range d.Members {
@@ -1087,8 +1056,47 @@ func TestGroupStaticMemberRestart(t *testing.T) {
 		}
 		return m
 	}
-	if ids(before)["a"] != ids(after)["a"] || ids(before)["b"] == ids(after)["b"] {
-		t.Errorf("member IDs before %v, after %v: a should keep its, b get a new one", ids(before), ids(after))
+	// stable waits for a Stable group of two members, one of them b with a
+	// member ID other than notB, and both members' assignments seen under
+	// keys a and bKey.
+	stable := func(bKey, notB string) kadm.DescribedGroup {
+		var d kadm.DescribedGroup
+		waitFor(t, "two stable members", 30*time.Second, func() bool {
+			ds, err := adm.DescribeGroups(t.Context(), group)
+			d = ds[group]
+			mu.Lock()
+			defer mu.Unlock()
+			return err == nil && d.State == "Stable" && len(d.Members) == 2 && ids(d)["b"] != notB &&
+				len(assigned["a"])+len(assigned[bKey]) == 4
+		})
+		return d
+	}
+	a := member("a", "a", func() { mu.Lock(); revokedA++; mu.Unlock() })
+	defer a.Close()
+	b := member("b", "b", nil)
+	before := stable("b", "")
+	mu.Lock()
+	revokedA = 0 // the second member's arrival moved partitions away from a
+	bParts := assigned["b"]
+	mu.Unlock()
+
+	// A static member's close does not leave the group; its successor
+	// (same group.instance.id) takes its place with a new member ID.
+	b.Close()
+	b = member("b", "b2", nil)
+	defer b.Close()
+	after := stable("b2", ids(before)["b"])
+
+	mu.Lock()
+	defer mu.Unlock()
+	if revokedA != 0 {
+		t.Errorf("a lost partitions %d times while b restarted", revokedA)
+	}
+	if slices.Compare(assigned["b2"], bParts) != 0 {
+		t.Errorf("b came back with %v, had %v", assigned["b2"], bParts)
+	}
+	if ids(before)["a"] != ids(after)["a"] {
+		t.Errorf("member IDs before %v, after %v: a should keep its", ids(before), ids(after))
 	}
 }
 

@@ -38,8 +38,9 @@ const noneColumn = "None"
 type txnSubcommand struct {
 	name    string
 	summary string
-	// flags registers the sub-command's flags on fs and returns a function
-	// that validates them after parsing; it runs the sub-command.
+	// flags registers the sub-command's flags on fs. The function it
+	// returns is called after parsing: it validates the flags and returns
+	// what runs the sub-command.
 	flags func(fs *flag.FlagSet) func() (func(ctx context.Context, t *txnTool) error, error)
 }
 

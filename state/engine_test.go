@@ -70,8 +70,11 @@ func TestEngineModel(t *testing.T) {
 				}
 				return []byte(*s)
 			}
-			var snap rawIter
-			var snapWant []string
+			type snapshot struct {
+				it   rawIter
+				want []string
+			}
+			var snaps []snapshot
 			for i := range 15000 {
 				switch r.IntN(10) {
 				case 0, 1, 2, 3, 4:
@@ -92,14 +95,20 @@ func TestEngineModel(t *testing.T) {
 						t.Fatalf("step %d: iter(%v, %v, reverse=%v): %d entries, want %d\ngot  %.200q\nwant %.200q", i, lo, hi, rev, len(got), len(want), got, want)
 					}
 				case 9:
-					if snap == nil && i > 5000 {
-						snap = e.iter(nil, nil, false)
-						snapWant = expect(nil, nil, false)
+					// Iterators taken now must not see later
+					// writes, in-place ones included.
+					if i%40 == 9 {
+						snaps = append(snaps, snapshot{e.iter(nil, nil, false), expect(nil, nil, false)})
 					}
 				}
 			}
-			if got := drain(t, snap); !slices.Equal(got, snapWant) {
-				t.Fatalf("snapshot changed under later writes: %d entries, want %d", len(got), len(snapWant))
+			if len(snaps) < 10 {
+				t.Fatalf("only %d snapshots taken", len(snaps))
+			}
+			for j, sn := range snaps {
+				if got := drain(t, sn.it); !slices.Equal(got, sn.want) {
+					t.Fatalf("snapshot %d changed under later writes: %d entries, want %d", j, len(got), len(sn.want))
+				}
 			}
 			n, _ := e.count()
 			if n != int64(len(model)) {

@@ -6,20 +6,26 @@ import (
 	"sync"
 )
 
-// memEngine is the in-memory engine: a copy-on-write B+tree. A write copies
-// the nodes on the path to the changed leaf (a handful of nodes of up to
-// maxEntries entries) and swaps the root under the mutex, so an iterator
-// holds an immutable snapshot for free, as leveldb iterators do, and
-// concurrent readers never block on writers.
+// memEngine is the in-memory engine: a B+tree with copy-on-write
+// snapshots. Creating an iterator freezes the current tree (it starts a new
+// generation); a later write copies the nodes on its path that belong to an
+// older generation (a handful of nodes of up to maxEntries entries) and
+// changes nodes of the current generation in place, which no iterator can
+// see. So an iterator holds an immutable snapshot for free, as leveldb
+// iterators do, and a run of writes without iterators allocates little.
+// Point reads run under the mutex; iteration needs no lock.
 //
 // Leaves hold the entries in key order. An internal node's keys[i] is a lower
 // bound of every key in kids[i] and above every key in kids[i-1]; keys[0] is
 // unused. Deletes do not rebalance: a node that empties is removed from its
-// parent, and a root with one child is replaced by that child.
+// parent, and a root with one child is replaced by that child. Every node on
+// the path from the root to a node of the current generation is of the
+// current generation too, since copying a node copies its ancestors.
 type memEngine struct {
 	mu   sync.Mutex
 	root *bnode
-	n    int64 // number of keys
+	gen  uint64 // nodes of this generation may change in place
+	n    int64  // number of keys
 }
 
 const maxEntries = 32
@@ -29,6 +35,7 @@ type bnode struct {
 	vals [][]byte // leaves only
 	kids []*bnode // internal nodes only
 	leaf bool
+	gen  uint64
 }
 
 func newMem() *memEngine { return &memEngine{root: &bnode{leaf: true}} }
@@ -43,55 +50,77 @@ func (n *bnode) child(k []byte) int {
 	return i
 }
 
-// put returns n with k set to v, split in two when it overflows, and
-// whether k is new.
-func (n *bnode) put(k, v []byte) (left, right *bnode, added bool) {
+// own returns n if it belongs to generation gen, else a copy that does.
+// The slices of a node of the current generation are never shared.
+func (n *bnode) own(gen uint64) *bnode {
+	if n.gen == gen {
+		return n
+	}
+	c := &bnode{leaf: n.leaf, gen: gen, keys: slices.Clone(n.keys)}
+	if n.leaf {
+		c.vals = slices.Clone(n.vals)
+	} else {
+		c.kids = slices.Clone(n.kids)
+	}
+	return c
+}
+
+// put sets k to v in the tree under n and returns its new root, split in
+// two when it overflows, and whether k is new.
+func (n *bnode) put(k, v []byte, gen uint64) (left, right *bnode, added bool) {
 	if n.leaf {
 		i, found := slices.BinarySearchFunc(n.keys, k, bytes.Compare)
-		c := &bnode{leaf: true}
+		c := n.own(gen)
 		if found {
-			c.keys = n.keys // unchanged, shared
-			c.vals = slices.Clone(n.vals)
 			c.vals[i] = v
 			return c, nil, false
 		}
-		c.keys = slices.Insert(slices.Clip(n.keys), i, k)
-		c.vals = slices.Insert(slices.Clip(n.vals), i, v)
-		l, r := c.split()
+		c.keys = slices.Insert(c.keys, i, k)
+		c.vals = slices.Insert(c.vals, i, v)
+		l, r := c.split(gen)
 		return l, r, true
 	}
 	i := n.child(k)
-	cl, cr, added := n.kids[i].put(k, v)
-	c := &bnode{keys: slices.Clone(n.keys), kids: slices.Clone(n.kids)}
+	cl, cr, added := n.kids[i].put(k, v, gen)
+	c := n.own(gen)
 	c.kids[i] = cl
 	if cr != nil {
 		c.kids = slices.Insert(c.kids, i+1, cr)
 		c.keys = slices.Insert(c.keys, i+1, cr.keys[0])
 	}
-	l, r := c.split()
+	l, r := c.split(gen)
 	return l, r, added
 }
 
-// split halves a node that has more than maxEntries entries. The right
-// half's keys[0] is its lower bound, which the parent uses as separator.
-func (n *bnode) split() (*bnode, *bnode) {
+// split halves a node of generation gen that has more than maxEntries
+// entries. The right half's keys[0] is its lower bound, which the parent
+// uses as separator.
+func (n *bnode) split(gen uint64) (*bnode, *bnode) {
 	if len(n.keys) <= maxEntries {
 		return n, nil
 	}
 	m := len(n.keys) / 2
-	l := &bnode{leaf: n.leaf, keys: slices.Clone(n.keys[:m])}
-	r := &bnode{leaf: n.leaf, keys: slices.Clone(n.keys[m:])}
+	// n is of generation gen, so its arrays are its own: keep the left
+	// half in place, clearing the moved entries so they are not retained.
+	r := &bnode{leaf: n.leaf, gen: gen, keys: slices.Clone(n.keys[m:])}
+	clear(n.keys[m:])
+	n.keys = n.keys[:m]
 	if n.leaf {
-		l.vals, r.vals = slices.Clone(n.vals[:m]), slices.Clone(n.vals[m:])
+		r.vals = slices.Clone(n.vals[m:])
+		clear(n.vals[m:])
+		n.vals = n.vals[:m]
 	} else {
-		l.kids, r.kids = slices.Clone(n.kids[:m]), slices.Clone(n.kids[m:])
+		r.kids = slices.Clone(n.kids[m:])
+		clear(n.kids[m:])
+		n.kids = n.kids[:m]
 	}
-	return l, r
+	return n, r
 }
 
-// del returns n without k (nil if n becomes empty) and whether k was there;
-// n itself is returned when k is absent.
-func (n *bnode) del(k []byte) (*bnode, bool) {
+// del removes k from the tree under n and returns its new root (nil if it
+// becomes empty) and whether k was there; n itself is returned when k is
+// absent.
+func (n *bnode) del(k []byte, gen uint64) (*bnode, bool) {
 	if n.leaf {
 		i, found := slices.BinarySearchFunc(n.keys, k, bytes.Compare)
 		if !found {
@@ -100,34 +129,33 @@ func (n *bnode) del(k []byte) (*bnode, bool) {
 		if len(n.keys) == 1 {
 			return nil, true
 		}
-		return &bnode{leaf: true, keys: slices.Delete(slices.Clone(n.keys), i, i+1), vals: slices.Delete(slices.Clone(n.vals), i, i+1)}, true
+		c := n.own(gen)
+		c.keys = slices.Delete(c.keys, i, i+1)
+		c.vals = slices.Delete(c.vals, i, i+1)
+		return c, true
 	}
 	i := n.child(k)
-	ch, removed := n.kids[i].del(k)
+	ch, removed := n.kids[i].del(k, gen)
 	if !removed {
 		return n, false
 	}
-	c := &bnode{keys: slices.Clone(n.keys), kids: slices.Clone(n.kids)}
+	if ch == nil && len(n.kids) == 1 {
+		return nil, true
+	}
+	c := n.own(gen)
 	if ch != nil {
 		c.kids[i] = ch
 		return c, true
-	}
-	if len(c.kids) == 1 {
-		return nil, true
 	}
 	c.kids = slices.Delete(c.kids, i, i+1)
 	c.keys = slices.Delete(c.keys, i, i+1)
 	return c, true
 }
 
-func (e *memEngine) snapshot() *bnode {
+func (e *memEngine) get(k []byte) ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.root
-}
-
-func (e *memEngine) get(k []byte) ([]byte, error) {
-	n := e.snapshot()
+	n := e.root
 	for !n.leaf {
 		n = n.kids[n.child(k)]
 	}
@@ -138,9 +166,9 @@ func (e *memEngine) get(k []byte) ([]byte, error) {
 }
 
 func (e *memEngine) putLocked(k, v []byte) {
-	l, r, added := e.root.put(bytes.Clone(k), bytes.Clone(nonNil(v)))
+	l, r, added := e.root.put(bytes.Clone(k), bytes.Clone(nonNil(v)), e.gen)
 	if r != nil {
-		l = &bnode{keys: [][]byte{l.keys[0], r.keys[0]}, kids: []*bnode{l, r}}
+		l = &bnode{gen: e.gen, keys: [][]byte{l.keys[0], r.keys[0]}, kids: []*bnode{l, r}}
 	}
 	e.root = l
 	if added {
@@ -149,14 +177,14 @@ func (e *memEngine) putLocked(k, v []byte) {
 }
 
 func (e *memEngine) deleteLocked(k []byte) {
-	root, removed := e.root.del(k)
+	root, removed := e.root.del(k, e.gen)
 	if !removed {
 		return
 	}
 	e.n--
 	switch {
 	case root == nil:
-		root = &bnode{leaf: true}
+		root = &bnode{leaf: true, gen: e.gen}
 	default:
 		for !root.leaf && len(root.kids) == 1 {
 			root = root.kids[0]
@@ -192,8 +220,14 @@ func (e *memEngine) write(ops []op) error {
 	return nil
 }
 
+// iter freezes the current tree for the iterator: later writes start a new
+// generation and copy what they change.
 func (e *memEngine) iter(lo, hi []byte, reverse bool) rawIter {
-	return &memIter{root: e.snapshot(), lo: lo, hi: hi, reverse: reverse}
+	e.mu.Lock()
+	root := e.root
+	e.gen++
+	e.mu.Unlock()
+	return &memIter{root: root, lo: lo, hi: hi, reverse: reverse}
 }
 
 func (e *memEngine) count() (int64, error) {
@@ -206,7 +240,7 @@ func (e *memEngine) flush() error { return nil }
 func (e *memEngine) close() error { return nil }
 func (e *memEngine) destroy() error {
 	e.mu.Lock()
-	e.root, e.n = &bnode{leaf: true}, 0
+	e.root, e.n = &bnode{leaf: true, gen: e.gen}, 0
 	e.mu.Unlock()
 	return nil
 }

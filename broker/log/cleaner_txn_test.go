@@ -2,7 +2,9 @@ package log
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -505,4 +507,113 @@ func TestCleanEmptiesProducerBatchInLaterGroup(t *testing.T) {
 	if got["p"] != string(last[0].Value) || got["plain"] == "" || got["q"] == "" {
 		t.Fatalf("after the clean: %v", got)
 	}
+}
+
+// FuzzCleanTransactions runs scripts of transactional and plain appends,
+// commits, aborts, rolls, cleans and reopenings on a compacted log. A
+// clean or a reopening never changes what a read_committed consumer sees
+// nor the first unstable offset; in the end, with every transaction
+// decided and the markers' horizons passed, the log holds for each key its
+// latest committed or plain record. Seeds are in testdata/fuzz.
+func FuzzCleanTransactions(f *testing.F) {
+	f.Add([]byte{0x00, 0x08, 0x04, 0x05, 0x02, 0x0b, 0x06, 0x20, 0x03, 0x05, 0x46, 0x07, 0x86})
+	f.Add([]byte{0x00, 0x28, 0x01, 0x09, 0x45, 0x03, 0x0a, 0x24, 0x05, 0x06, 0x07, 0x13, 0x06})
+	f.Fuzz(func(t *testing.T, script []byte) {
+		if len(script) > 300 {
+			return
+		}
+		const retention = 1000
+		dir := t.TempDir()
+		cfg := Config{Compact: true, SegmentBytes: 400, IndexIntervalBytes: 50, DeleteRetentionMs: retention, FS: newCrashFS()}
+		l := mustOpen(t, dir, cfg, OpenOptions{})
+		defer func() { l.Close() }()
+		c := newTestCleaner(t, CleanerConfig{IOBufferSize: 256})
+		now := int64(1_000_000)
+		seqs := map[int64]int32{}
+		pending := map[int64][]record.Record{} // open transactions' records
+		var model []record.Record              // committed and plain records
+		check := func(what string, do func()) {
+			l.SetHighWatermark(l.LogEndOffset())
+			view, fuo := latest(committedView(t, l)), firstUnstable(l)
+			do()
+			l.SetHighWatermark(l.LogEndOffset())
+			if got := latest(committedView(t, l)); !mapsEqual(got, view) {
+				t.Fatalf("%s: read_committed sees %v, saw %v", what, got, view)
+			}
+			if got := firstUnstable(l); got != fuo {
+				t.Fatalf("%s: first unstable offset %d, was %d", what, got, fuo)
+			}
+		}
+		for i, b := range script {
+			pid := int64(b>>3&3) + 1
+			key := fmt.Sprint("k", b>>5)
+			switch b & 7 {
+			case 0, 1:
+				recs := appendKV(t, l, txnOpts(pid, seqs[pid]), now, kv{key, fmt.Appendf(nil, "t%d", i)})
+				seqs[pid]++
+				pending[pid] = append(pending[pid], recs...)
+			case 2:
+				coordMarker(t, l, pid, record.ControlCommit, now)
+				model = append(model, pending[pid]...)
+				delete(pending, pid)
+			case 3:
+				coordMarker(t, l, pid, record.ControlAbort, now)
+				delete(pending, pid)
+			case 4:
+				model = append(model, appendKV(t, l, noProducer, now, kv{key, fmt.Appendf(nil, "p%d", i)})...)
+			case 5:
+				if err := l.Roll(); err != nil {
+					t.Fatal(err)
+				}
+			case 6:
+				now += int64(b>>3) * retention / 8
+				check("clean", func() {
+					if _, err := c.Clean(t.Context(), l, 0, time.UnixMilli(now)); err != nil {
+						t.Fatal(err)
+					}
+					checkBatches(t, l)
+				})
+			case 7:
+				check("reopen", func() {
+					if err := l.Close(); err != nil {
+						t.Fatal(err)
+					}
+					opts := OpenOptions{}
+					if b&0x80 != 0 {
+						opts.CleanShutdown = true
+					}
+					l = mustOpen(t, dir, cfg, opts)
+				})
+			}
+		}
+		for _, pid := range slices.Sorted(maps.Keys(pending)) {
+			coordMarker(t, l, pid, record.ControlCommit, now)
+			model = append(model, pending[pid]...)
+		}
+		if err := l.Roll(); err != nil {
+			t.Fatal(err)
+		}
+		l.SetHighWatermark(l.LogEndOffset())
+		mustClean(t, c, l, 0, time.UnixMilli(now))
+		mustClean(t, c, l, 0, time.UnixMilli(now+retention))
+		slices.SortFunc(model, func(a, b record.Record) int { return cmp.Compare(a.Offset, b.Offset) })
+		want := latest(model)
+		if got := latest(committedView(t, l)); !mapsEqual(got, want) {
+			t.Fatalf("read_committed sees %v, want %v", got, want)
+		}
+		var data []record.Record
+		for _, b := range readBatches(t, l) {
+			if b.Attributes().Control() {
+				continue
+			}
+			recs, err := b.DecodeRecords()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = append(data, recs...)
+		}
+		if got := latest(data); !mapsEqual(got, want) {
+			t.Fatalf("the log holds %v, want %v", got, want)
+		}
+	})
 }

@@ -201,7 +201,8 @@ type KeyValueStore[K, V any] interface {
 
 // GetKeyValueStore returns the named key-value store as a typed view, with
 // an error naming the store when it is not connected to the processor or
-// was built for other types.
+// was built for other types. The task owns the store: closing the view
+// does nothing.
 func GetKeyValueStore[K, V any](g StoreGetter, name string) (KeyValueStore[K, V], error) {
 	s, ok := g.StateStore(name).(*rawKV)
 	if !ok {
@@ -409,7 +410,7 @@ type kvView[K, V any] struct{ s *rawKV }
 
 func (v kvView[K, V]) Name() string { return v.s.name }
 func (v kvView[K, V]) Flush() error { return v.s.Flush() }
-func (v kvView[K, V]) Close() error { return v.s.Close() }
+func (v kvView[K, V]) Close() error { return nil } // the task owns the store
 
 func (v kvView[K, V]) Get(k K) (V, bool, error) {
 	x, _, ok, err := v.s.get(k)

@@ -241,7 +241,7 @@ type winView[K, V any] struct{ s *rawWin }
 
 func (v winView[K, V]) Name() string { return v.s.name }
 func (v winView[K, V]) Flush() error { return v.s.Flush() }
-func (v winView[K, V]) Close() error { return v.s.Close() }
+func (v winView[K, V]) Close() error { return nil } // the task owns the store
 func (v winView[K, V]) Put(k K, val V, start int64) error {
 	return v.s.put(k, val, start, v.s.env.now())
 }
@@ -467,7 +467,7 @@ type sessView[K, V any] struct{ s *rawSess }
 
 func (v sessView[K, V]) Name() string                   { return v.s.name }
 func (v sessView[K, V]) Flush() error                   { return v.s.Flush() }
-func (v sessView[K, V]) Close() error                   { return v.s.Close() }
+func (v sessView[K, V]) Close() error                   { return nil } // the task owns the store
 func (v sessView[K, V]) Put(w Windowed[K], val V) error { return v.s.put(w.Key, w.Window, val) }
 func (v sessView[K, V]) Remove(w Windowed[K]) error     { return v.s.put(w.Key, w.Window, nil) }
 

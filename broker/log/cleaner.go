@@ -132,8 +132,9 @@ type CleanResult struct {
 	// RecordsRemoved how many of them are gone.
 	RecordsRead, RecordsRemoved int64
 	// DeleteHorizon is the latest delete horizon (KIP-534, epoch
-	// milliseconds) of the tombstones the clean kept, -1 when it kept
-	// none: a clean after that time removes them all.
+	// milliseconds) of the tombstones and transaction markers the clean
+	// kept, -1 when it kept none: a clean after that time removes them
+	// all.
 	DeleteHorizon int64
 }
 

@@ -610,6 +610,7 @@ func (st *sinkTask) commit(ctx context.Context, tps []connector.TopicPartition) 
 	for t, ps := range out {
 		for p, eo := range ps {
 			st.committed[connector.TopicPartition{Topic: t, Partition: p}] = eo.Offset
+			w.log.Debug("sink task: committed offset", "task", st.id.String(), "topic", t, "partition", p, "offset", eo.Offset)
 		}
 	}
 	st.mu.Unlock()

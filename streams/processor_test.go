@@ -2,6 +2,7 @@ package streams_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -232,4 +233,58 @@ func equalInts(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// cancelProc punctuates every 10ms of stream time and cancels itself after
+// the second punctuation; it forwards the record metadata it sees.
+type cancelProc struct {
+	ctx   streams.ProcessorContext[string, string]
+	fired []int64
+	c     streams.Cancellable
+}
+
+func (p *cancelProc) Init(ctx streams.ProcessorContext[string, string]) {
+	p.ctx = ctx
+	p.c = ctx.Schedule(10*time.Millisecond, streams.StreamTime, func(ts int64) {
+		p.fired = append(p.fired, ts)
+		if len(p.fired) == 2 {
+			p.c.Cancel()
+		}
+	})
+}
+
+func (p *cancelProc) Process(r streams.Record[string, string]) {
+	meta := fmt.Sprintf("%s/%d/%d/%s/%d", p.ctx.Topic(), p.ctx.Partition(), p.ctx.Offset(), p.ctx.TaskID(), p.ctx.CurrentStreamTime())
+	p.ctx.Forward(streams.WithValue(r, meta))
+}
+
+func (p *cancelProc) Close() {}
+
+func TestScheduleCancelAndRecordMetadata(t *testing.T) {
+	b := streams.NewBuilder()
+	proc := &cancelProc{}
+	s := streams.StreamOf(b, "in", serde.String(), serde.String())
+	streams.Process(s, func() streams.Processor[string, string, string, string] { return proc }).To("out", serde.String(), serde.String())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := streamstest.NewDriver(topo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	in := streamstest.CreateInputTopic(d, "in", serde.String(), serde.String())
+	for _, ts := range []int64{5, 15, 25, 35} {
+		if err := in.PipeInputAt("k", "v", ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []int64{5, 15}; !equalInts(proc.fired, want) {
+		t.Errorf("punctuations at %v, want %v (then cancelled)", proc.fired, want)
+	}
+	vals, _ := streamstest.CreateOutputTopic(d, "out", serde.String(), serde.String()).ReadRecordsToList()
+	if len(vals) != 4 || vals[0].Value != "in/0/0/0_0/5" || vals[3].Value != "in/0/3/0_0/35" {
+		t.Errorf("record metadata = %+v", vals)
+	}
 }

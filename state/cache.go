@@ -173,9 +173,17 @@ func (c *Cache) remove(ns *namespace, el *list.Element) {
 	ns.size -= e.size
 }
 
-// putDirty caches a write and returns the entries eviction pushed out, to
-// be written downstream by the caller, in order.
-func (c *Cache) putDirty(ns *namespace, key, value []byte, ts int64) []*cacheEntry {
+// flushPlan is what the writer must do after a cache operation: write
+// entries downstream, in order, and then drop keys from the cache. Entries
+// leave the cache only after they reached the store, so a reader that
+// takes the cache snapshot before the store snapshot never misses one.
+type flushPlan struct {
+	write []*cacheEntry
+	drop  [][]byte
+}
+
+// putDirty caches a write and returns what eviction requires.
+func (c *Cache) putDirty(ns *namespace, key, value []byte, ts int64) flushPlan {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ns.seq++
@@ -183,47 +191,59 @@ func (c *Cache) putDirty(ns *namespace, key, value []byte, ts int64) []*cacheEnt
 	return c.evictLocked(ns)
 }
 
-func (c *Cache) evictLocked(ns *namespace) []*cacheEntry {
-	var out []*cacheEntry
-	for c.size > c.maxBytes && ns.lru.Len() > 0 {
-		el := ns.lru.Back()
+// evictLocked picks least recently used entries of ns until the cache fits.
+// If a victim is dirty, every dirty entry of ns is flushed, the victims
+// first.
+func (c *Cache) evictLocked(ns *namespace) flushPlan {
+	var plan flushPlan
+	over := c.size - c.maxBytes
+	var victims []*cacheEntry
+	for el := ns.lru.Back(); el != nil && over > 0; el = el.Prev() {
 		e := el.Value.(*cacheEntry)
-		c.remove(ns, el)
+		victims = append(victims, e)
+		plan.drop = append(plan.drop, e.key)
+		over -= e.size
+	}
+	dirtyVictim := false
+	for _, e := range victims {
 		if e.dirty {
-			out = append(out, e)
-			out = append(out, c.takeDirtyLocked(ns)...)
+			dirtyVictim = true
+			cp := *e
+			plan.write = append(plan.write, &cp)
+			e.dirty = false
 		}
 	}
-	return out
+	if dirtyVictim {
+		rest := c.takeDirtyLocked(ns)
+		plan.write = append(plan.write, rest.write...)
+		plan.drop = append(plan.drop, rest.drop...)
+	}
+	return plan
 }
 
 // takeDirty marks every dirty entry of ns clean and returns them in the
-// order of their last write. Flushed tombstones leave the cache.
-func (c *Cache) takeDirty(ns *namespace) []*cacheEntry {
+// order of their last write; flushed tombstones are to be dropped.
+func (c *Cache) takeDirty(ns *namespace) flushPlan {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.takeDirtyLocked(ns)
 }
 
-func (c *Cache) takeDirtyLocked(ns *namespace) []*cacheEntry {
-	var out []*cacheEntry
-	var tombstones []*list.Element
+func (c *Cache) takeDirtyLocked(ns *namespace) flushPlan {
+	var plan flushPlan
 	for el := ns.lru.Front(); el != nil; el = el.Next() {
 		e := el.Value.(*cacheEntry)
 		if !e.dirty {
 			continue
 		}
 		cp := *e
-		out = append(out, &cp)
+		plan.write = append(plan.write, &cp)
 		e.dirty = false
 		if e.value == nil {
-			tombstones = append(tombstones, el)
+			plan.drop = append(plan.drop, e.key)
 		}
 	}
-	for _, el := range tombstones {
-		c.remove(ns, el)
-	}
-	slices.SortFunc(out, func(a, b *cacheEntry) int {
+	slices.SortFunc(plan.write, func(a, b *cacheEntry) int {
 		switch {
 		case a.seq < b.seq:
 			return -1
@@ -232,7 +252,22 @@ func (c *Cache) takeDirtyLocked(ns *namespace) []*cacheEntry {
 		}
 		return 0
 	})
-	return out
+	return plan
+}
+
+// dropClean removes the given keys from ns unless they were written again
+// (became dirty) since the plan was made.
+func (c *Cache) dropClean(ns *namespace, keys [][]byte) {
+	if len(keys) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		if el, ok := ns.entries[string(k)]; ok && !el.Value.(*cacheEntry).dirty {
+			c.remove(ns, el)
+		}
+	}
 }
 
 // iter returns an iterator over a snapshot of ns's entries in [lo, hi).
@@ -317,6 +352,16 @@ func NewCachedKeyValue(inner KeyValueBytes, cfg CachingConfig[[]byte]) (*CachedK
 // Name returns the store name.
 func (s *CachedKeyValue) Name() string { return s.inner.Name() }
 
+// apply carries out a flush plan: the entries go to the wrapped store and
+// the listener, then the dropped keys leave the cache.
+func (s *CachedKeyValue) apply(p flushPlan) error {
+	if err := s.downstream(p.write); err != nil {
+		return err
+	}
+	s.cache.dropClean(s.ns, p.drop)
+	return nil
+}
+
 // downstream writes flushed entries to the wrapped store and the listener.
 func (s *CachedKeyValue) downstream(entries []*cacheEntry) error {
 	if len(entries) == 0 {
@@ -361,7 +406,7 @@ func (s *CachedKeyValue) Get(key []byte) ([]byte, error) {
 
 // Put caches the write.
 func (s *CachedKeyValue) Put(key, value []byte) error {
-	return s.downstream(s.cache.putDirty(s.ns, key, value, s.cfg.now()))
+	return s.apply(s.cache.putDirty(s.ns, key, value, s.cfg.now()))
 }
 
 // PutIfAbsent caches the write if key has no value.
@@ -397,7 +442,7 @@ func (s *CachedKeyValue) Range(from, to []byte) Iterator[[]byte, []byte] {
 	if from != nil && to != nil && bytes.Compare(from, to) > 0 {
 		return emptyIter[[]byte, []byte]()
 	}
-	return s.merged(s.inner.Range(from, to), from, inclusiveLimit(to), false)
+	return s.merged(func() Iterator[[]byte, []byte] { return s.inner.Range(from, to) }, from, inclusiveLimit(to), false)
 }
 
 // ReverseRange iterates [from, to] in reverse.
@@ -405,28 +450,30 @@ func (s *CachedKeyValue) ReverseRange(from, to []byte) Iterator[[]byte, []byte] 
 	if from != nil && to != nil && bytes.Compare(from, to) > 0 {
 		return emptyIter[[]byte, []byte]()
 	}
-	return s.merged(s.inner.ReverseRange(from, to), from, inclusiveLimit(to), true)
+	return s.merged(func() Iterator[[]byte, []byte] { return s.inner.ReverseRange(from, to) }, from, inclusiveLimit(to), true)
 }
 
 // All iterates every entry.
 func (s *CachedKeyValue) All() Iterator[[]byte, []byte] {
-	return s.merged(s.inner.All(), nil, nil, false)
+	return s.merged(func() Iterator[[]byte, []byte] { return s.inner.All() }, nil, nil, false)
 }
 
 // ReverseAll iterates every entry in reverse.
 func (s *CachedKeyValue) ReverseAll() Iterator[[]byte, []byte] {
-	return s.merged(s.inner.ReverseAll(), nil, nil, true)
+	return s.merged(func() Iterator[[]byte, []byte] { return s.inner.ReverseAll() }, nil, nil, true)
 }
 
 // PrefixScan iterates the keys starting with prefix.
 func (s *CachedKeyValue) PrefixScan(prefix []byte) Iterator[[]byte, []byte] {
-	return s.merged(s.inner.PrefixScan(prefix), prefix, prefixLimit(prefix), false)
+	return s.merged(func() Iterator[[]byte, []byte] { return s.inner.PrefixScan(prefix) }, prefix, prefixLimit(prefix), false)
 }
 
 // merged combines a cache snapshot of [lo, hi) with the store iterator; the
-// cache wins on equal keys and its tombstones hide the store's entries.
-func (s *CachedKeyValue) merged(store Iterator[[]byte, []byte], lo, hi []byte, reverse bool) Iterator[[]byte, []byte] {
-	return mergeIters(s.cache.iter(s.ns, lo, hi, reverse), store, reverse)
+// cache wins on equal keys and its tombstones hide the store's entries. The
+// cache snapshot is taken first (see flushPlan).
+func (s *CachedKeyValue) merged(store func() Iterator[[]byte, []byte], lo, hi []byte, reverse bool) Iterator[[]byte, []byte] {
+	cached := s.cache.iter(s.ns, lo, hi, reverse)
+	return mergeIters(cached, store(), reverse)
 }
 
 // filterRaw passes on the entries of r whose key keep accepts.
@@ -508,7 +555,7 @@ func (s *CachedKeyValue) ApproximateNumEntries() (int64, error) {
 
 // Flush writes every dirty entry downstream, then flushes the wrapped store.
 func (s *CachedKeyValue) Flush() error {
-	if err := s.downstream(s.cache.takeDirty(s.ns)); err != nil {
+	if err := s.apply(s.cache.takeDirty(s.ns)); err != nil {
 		return err
 	}
 	return s.inner.Flush()
@@ -516,7 +563,7 @@ func (s *CachedKeyValue) Flush() error {
 
 // Close flushes, releases the namespace and closes the wrapped store.
 func (s *CachedKeyValue) Close() error {
-	err := s.downstream(s.cache.takeDirty(s.ns))
+	err := s.apply(s.cache.takeDirty(s.ns))
 	s.cache.unregister(s.ns)
 	if cerr := s.inner.Close(); err == nil {
 		err = cerr

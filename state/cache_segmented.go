@@ -116,6 +116,15 @@ func (s *CachedWindow) decode(ck []byte) ([]byte, int64, bool) {
 	return k, ts, err == nil
 }
 
+// apply carries out a flush plan: entries downstream, then drops.
+func (s *CachedWindow) apply(p flushPlan) error {
+	if err := s.downstream(p.write); err != nil {
+		return err
+	}
+	s.c.cache.dropClean(s.c.ns, p.drop)
+	return nil
+}
+
 func (s *CachedWindow) downstream(entries []*cacheEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -155,7 +164,7 @@ func (s *CachedWindow) downstream(entries []*cacheEntry) error {
 
 // Put caches the write of key's window starting at windowStart.
 func (s *CachedWindow) Put(key, value []byte, windowStart int64) error {
-	return s.downstream(s.c.cache.putDirty(s.c.ns, s.ck(key, windowStart), value, s.cfg.now()))
+	return s.apply(s.c.cache.putDirty(s.c.ns, s.ck(key, windowStart), value, s.cfg.now()))
 }
 
 // FetchOne returns the value of key's window, from the cache if there.
@@ -167,20 +176,21 @@ func (s *CachedWindow) FetchOne(key []byte, windowStart int64) ([]byte, error) {
 }
 
 func (s *CachedWindow) fetch(key []byte, timeFrom, timeTo int64, reverse bool) Iterator[int64, []byte] {
-	var store Iterator[int64, []byte]
-	if reverse {
-		store = s.inner.BackwardFetch(key, timeFrom, timeTo)
-	} else {
-		store = s.inner.Fetch(key, timeFrom, timeTo)
+	store := func() Iterator[int64, []byte] {
+		if reverse {
+			return s.inner.BackwardFetch(key, timeFrom, timeTo)
+		}
+		return s.inner.Fetch(key, timeFrom, timeTo)
 	}
 	if timeTo < timeFrom {
-		return store
+		return store()
 	}
+	// The cache snapshot goes first (see flushPlan).
 	cached := s.c.iter(timeFrom, timeTo, reverse, func(sk []byte) bool {
 		k, ts, _, err := ParseWindowStoreKey(sk)
 		return err == nil && bytes.Equal(k, key) && ts >= timeFrom && ts <= timeTo
 	})
-	return mergeSeg(cached, store, reverse,
+	return mergeSeg(cached, store(), reverse,
 		func(ts int64) []byte { return s.ck(key, ts) },
 		func(ck []byte) (int64, bool) { _, ts, ok := s.decode(ck); return ts, ok })
 }
@@ -196,21 +206,21 @@ func (s *CachedWindow) BackwardFetch(key []byte, timeFrom, timeTo int64) Iterato
 }
 
 func (s *CachedWindow) fetchRange(keyFrom, keyTo []byte, timeFrom, timeTo int64, reverse bool) Iterator[Windowed[[]byte], []byte] {
-	var store Iterator[Windowed[[]byte], []byte]
-	if reverse {
-		store = s.inner.BackwardFetchRange(keyFrom, keyTo, timeFrom, timeTo)
-	} else {
-		store = s.inner.FetchRange(keyFrom, keyTo, timeFrom, timeTo)
+	store := func() Iterator[Windowed[[]byte], []byte] {
+		if reverse {
+			return s.inner.BackwardFetchRange(keyFrom, keyTo, timeFrom, timeTo)
+		}
+		return s.inner.FetchRange(keyFrom, keyTo, timeFrom, timeTo)
 	}
 	if timeTo < timeFrom || (keyFrom != nil && keyTo != nil && bytes.Compare(keyFrom, keyTo) > 0) {
-		return store
+		return store()
 	}
 	cached := s.c.iter(timeFrom, timeTo, reverse, func(sk []byte) bool {
 		k, ts, _, err := ParseWindowStoreKey(sk)
 		return err == nil && ts >= timeFrom && ts <= timeTo &&
 			(keyFrom == nil || bytes.Compare(k, keyFrom) >= 0) && (keyTo == nil || bytes.Compare(k, keyTo) <= 0)
 	})
-	return mergeSeg(cached, store, reverse,
+	return mergeSeg(cached, store(), reverse,
 		func(w Windowed[[]byte]) []byte { return s.ck(w.Key, w.Window.Start) },
 		func(ck []byte) (Windowed[[]byte], bool) {
 			k, ts, ok := s.decode(ck)
@@ -250,7 +260,7 @@ func (s *CachedWindow) BackwardAll() Iterator[Windowed[[]byte], []byte] {
 
 // Flush writes every dirty entry downstream and flushes the wrapped store.
 func (s *CachedWindow) Flush() error {
-	if err := s.downstream(s.c.cache.takeDirty(s.c.ns)); err != nil {
+	if err := s.apply(s.c.cache.takeDirty(s.c.ns)); err != nil {
 		return err
 	}
 	return s.inner.Flush()
@@ -258,7 +268,7 @@ func (s *CachedWindow) Flush() error {
 
 // Close flushes, releases the namespace and closes the wrapped store.
 func (s *CachedWindow) Close() error {
-	err := s.downstream(s.c.cache.takeDirty(s.c.ns))
+	err := s.apply(s.c.cache.takeDirty(s.c.ns))
 	s.c.cache.unregister(s.c.ns)
 	if cerr := s.inner.Close(); err == nil {
 		err = cerr
@@ -317,6 +327,15 @@ func (s *CachedSession) decode(ck []byte) (Windowed[[]byte], bool) {
 	return Windowed[[]byte]{Key: k, Window: w}, err == nil
 }
 
+// apply carries out a flush plan: entries downstream, then drops.
+func (s *CachedSession) apply(p flushPlan) error {
+	if err := s.downstream(p.write); err != nil {
+		return err
+	}
+	s.c.cache.dropClean(s.c.ns, p.drop)
+	return nil
+}
+
 func (s *CachedSession) downstream(entries []*cacheEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -353,7 +372,7 @@ func (s *CachedSession) downstream(entries []*cacheEntry) error {
 
 // Put caches the write of key's session w; nil removes it.
 func (s *CachedSession) Put(key []byte, w Window, value []byte) error {
-	return s.downstream(s.c.cache.putDirty(s.c.ns, s.ck(key, w), value, s.cfg.now()))
+	return s.apply(s.c.cache.putDirty(s.c.ns, s.ck(key, w), value, s.cfg.now()))
 }
 
 // Remove caches the removal of key's session w.
@@ -368,10 +387,11 @@ func (s *CachedSession) FetchSession(key []byte, start, end int64) ([]byte, erro
 	return s.inner.FetchSession(key, start, end)
 }
 
-func (s *CachedSession) find(store Iterator[Windowed[[]byte], []byte], keyFrom, keyTo []byte, exact bool, earliestEnd, latestStart int64, reverse bool) Iterator[Windowed[[]byte], []byte] {
+func (s *CachedSession) find(store func() Iterator[Windowed[[]byte], []byte], keyFrom, keyTo []byte, exact bool, earliestEnd, latestStart int64, reverse bool) Iterator[Windowed[[]byte], []byte] {
 	if !exact && keyFrom != nil && keyTo != nil && bytes.Compare(keyFrom, keyTo) > 0 {
-		return store
+		return store()
 	}
+	// The cache snapshot goes first (see flushPlan).
 	cached := s.c.iter(max(earliestEnd, 0), math.MaxInt64, reverse, func(sk []byte) bool {
 		k, w, err := ParseSessionStoreKey(sk)
 		if err != nil || w.End < earliestEnd || w.Start > latestStart {
@@ -382,54 +402,66 @@ func (s *CachedSession) find(store Iterator[Windowed[[]byte], []byte], keyFrom, 
 		}
 		return (keyFrom == nil || bytes.Compare(k, keyFrom) >= 0) && (keyTo == nil || bytes.Compare(k, keyTo) <= 0)
 	})
-	return mergeSeg(cached, store, reverse,
+	return mergeSeg(cached, store(), reverse,
 		func(w Windowed[[]byte]) []byte { return s.ck(w.Key, w.Window) },
 		s.decode)
 }
 
 // FindSessions iterates key's sessions overlapping the bounds.
 func (s *CachedSession) FindSessions(key []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.FindSessions(key, earliestSessionEndTime, latestSessionStartTime), key, key, true, earliestSessionEndTime, latestSessionStartTime, false)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] {
+		return s.inner.FindSessions(key, earliestSessionEndTime, latestSessionStartTime)
+	}, key, key, true, earliestSessionEndTime, latestSessionStartTime, false)
 }
 
 // BackwardFindSessions is FindSessions in reverse.
 func (s *CachedSession) BackwardFindSessions(key []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.BackwardFindSessions(key, earliestSessionEndTime, latestSessionStartTime), key, key, true, earliestSessionEndTime, latestSessionStartTime, true)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] {
+		return s.inner.BackwardFindSessions(key, earliestSessionEndTime, latestSessionStartTime)
+	}, key, key, true, earliestSessionEndTime, latestSessionStartTime, true)
 }
 
 // FindSessionsRange is FindSessions over a key range.
 func (s *CachedSession) FindSessionsRange(keyFrom, keyTo []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.FindSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime), keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, false)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] {
+		return s.inner.FindSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime)
+	}, keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, false)
 }
 
 // BackwardFindSessionsRange is FindSessionsRange in reverse.
 func (s *CachedSession) BackwardFindSessionsRange(keyFrom, keyTo []byte, earliestSessionEndTime, latestSessionStartTime int64) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.BackwardFindSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime), keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, true)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] {
+		return s.inner.BackwardFindSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime)
+	}, keyFrom, keyTo, false, earliestSessionEndTime, latestSessionStartTime, true)
 }
 
 // Fetch iterates every session of key.
 func (s *CachedSession) Fetch(key []byte) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.Fetch(key), key, key, true, 0, math.MaxInt64, false)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] { return s.inner.Fetch(key) },
+		key, key, true, 0, math.MaxInt64, false)
 }
 
 // BackwardFetch is Fetch in reverse.
 func (s *CachedSession) BackwardFetch(key []byte) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.BackwardFetch(key), key, key, true, 0, math.MaxInt64, true)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] { return s.inner.BackwardFetch(key) },
+		key, key, true, 0, math.MaxInt64, true)
 }
 
 // FetchRange iterates every session of the keys in [keyFrom, keyTo].
 func (s *CachedSession) FetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.FetchRange(keyFrom, keyTo), keyFrom, keyTo, false, 0, math.MaxInt64, false)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] { return s.inner.FetchRange(keyFrom, keyTo) },
+		keyFrom, keyTo, false, 0, math.MaxInt64, false)
 }
 
 // BackwardFetchRange is FetchRange in reverse.
 func (s *CachedSession) BackwardFetchRange(keyFrom, keyTo []byte) Iterator[Windowed[[]byte], []byte] {
-	return s.find(s.inner.BackwardFetchRange(keyFrom, keyTo), keyFrom, keyTo, false, 0, math.MaxInt64, true)
+	return s.find(func() Iterator[Windowed[[]byte], []byte] { return s.inner.BackwardFetchRange(keyFrom, keyTo) },
+		keyFrom, keyTo, false, 0, math.MaxInt64, true)
 }
 
 // Flush writes every dirty entry downstream and flushes the wrapped store.
 func (s *CachedSession) Flush() error {
-	if err := s.downstream(s.c.cache.takeDirty(s.c.ns)); err != nil {
+	if err := s.apply(s.c.cache.takeDirty(s.c.ns)); err != nil {
 		return err
 	}
 	return s.inner.Flush()
@@ -437,7 +469,7 @@ func (s *CachedSession) Flush() error {
 
 // Close flushes, releases the namespace and closes the wrapped store.
 func (s *CachedSession) Close() error {
-	err := s.downstream(s.c.cache.takeDirty(s.c.ns))
+	err := s.apply(s.c.cache.takeDirty(s.c.ns))
 	s.c.cache.unregister(s.c.ns)
 	if cerr := s.inner.Close(); err == nil {
 		err = cerr

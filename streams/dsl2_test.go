@@ -119,3 +119,21 @@ func (p *dedupProc) Process(r streams.Record[string, string]) {
 }
 
 func (p *dedupProc) Close() {}
+
+func TestNamedOperatorsUseUpIndexes(t *testing.T) {
+	b := streams.NewBuilder()
+	s := streams.StreamOf(b, "in", serde.String(), serde.String())
+	s.Filter(func(k, v string) bool { return true }, streams.Named("f")).To("out", nil, nil)
+	want := "Topologies:\n" +
+		"   Sub-topology: 0\n" +
+		"    Source: KSTREAM-SOURCE-0000000000 (topics: [in])\n" +
+		"      --> f\n" +
+		"    Processor: f (stores: [])\n" +
+		"      --> KSTREAM-SINK-0000000002\n" +
+		"      <-- KSTREAM-SOURCE-0000000000\n" +
+		"    Sink: KSTREAM-SINK-0000000002 (topic: out)\n" +
+		"      <-- f\n\n"
+	if got := build(t, b).Describe().String(); got != want {
+		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -30,6 +30,9 @@ type GroupedStream[K, V any] struct {
 	source func(prefix string) string
 	table  bool
 	win    *windowing
+	// tableSource is source for grouped tables, whose repartition sink and
+	// source names the aggregation chooses.
+	tableSource func(prefix, sinkName, sourceName string) string
 }
 
 // GroupByKey groups the stream by its current key. If the key may have
@@ -106,9 +109,8 @@ func GroupTableBy[K, V, K2, V2 any](t Table[K, V], fn func(K, V) (K2, V2), opts 
 	g := GroupedStream[K2, V2]{b: b, name: o.name, table: true,
 		ks: serdeOr[K2](b, o.keySerde, nil, "table grouping "+name),
 		vs: serdeOr[V2](b, o.valueSerde, nil, "table grouping "+name)}
-	g.source = func(prefix string) string {
+	g.tableSource = func(prefix, sinkName, srcName string) string {
 		topic := prefix + "-repartition"
-		sinkName, srcName := b.newName(prefixSink), b.newName(prefixSource)
 		if g.ks == nil || g.vs == nil {
 			return srcName
 		}
@@ -228,12 +230,16 @@ func aggregateGrouped[K, V, A any](g GroupedStream[K, V], spec aggSpec, defSerde
 	}
 	if g.table {
 		// Kafka names a table aggregation's repartition sink and source
-		// before its processor.
+		// (<name>-sink and <name>-source when named) before its processor.
 		prefix := storeName
 		if g.name != "" {
 			prefix = g.name
 		}
-		parent := g.source(prefix)
+		sinkName, srcName := b.newName(prefixSink), b.newName(prefixSource)
+		if o.name != "" {
+			sinkName, srcName = o.name+"-sink", o.name+"-source"
+		}
+		parent := g.tableSource(prefix, sinkName, srcName)
 		procName := b.nameOr(o.name, spec.prefix)
 		return finishKVAggregate[K, V, A](g, spec, defSerde, o, storeName, procName, parent, true)
 	}

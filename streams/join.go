@@ -726,7 +726,9 @@ func tableJoin[K, VL, VR, VO any](l Table[K, VL], r Table[K, VR], kind joinKind,
 		}
 		return gen
 	}
-	thisName, otherName, mergeName := named("-join-this", thisPfx), named("-join-other", otherPfx), named("-merge", prefixTableMerge)
+	// Kafka names the merge first, then the two sides.
+	mergeName := b.nameOr(o.name, prefixTableMerge)
+	thisName, otherName := named("-join-this", thisPfx), named("-join-other", otherPfx)
 	if lg == nil || rg == nil {
 		b.fail("table join %q: both tables must be readable; materialize them", mergeName)
 		return Table[K, VO]{b: b}

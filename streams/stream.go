@@ -210,7 +210,7 @@ func SelectKey[K, V, K2 any](s Stream[K, V], fn func(K, V) K2, opts ...Option) S
 // Options: Named, WithStores.
 func Process[KIn, VIn, KOut, VOut any](s Stream[KIn, VIn], supplier ProcessorSupplier[KIn, VIn, KOut, VOut], opts ...Option) Stream[KOut, VOut] {
 	o := applyOptions(opts)
-	name := s.b.nameOr(o.name, prefixProcessor)
+	name := s.b.givenOr(o.name, prefixProcessor)
 	s.b.addProcessor(name, adaptSupplier(supplier), s.node)
 	s.b.connect(name, o.stores...)
 	return Stream[KOut, VOut]{b: s.b, node: name, repartition: true}
@@ -223,7 +223,7 @@ func Process[KIn, VIn, KOut, VOut any](s Stream[KIn, VIn], supplier ProcessorSup
 // WithNumPartitions.
 func (s Stream[K, V]) Repartition(opts ...Option) Stream[K, V] {
 	o := applyOptions(opts)
-	name := s.b.nameOr(o.name, prefixRepartition)
+	name := s.b.givenOr(o.name, prefixRepartition)
 	ks := serdeOr(s.b, o.keySerde, s.ks, "repartition "+name)
 	vs := serdeOr(s.b, o.valueSerde, s.vs, "repartition "+name)
 	src := repartitionThrough(s.b, s.node, name, ks, vs, partitionerOf[K, V](s.b, o.partitioner, "repartition "+name))

@@ -76,12 +76,12 @@ func TableOf[K, V any](b *Builder, topic string, keySerde Serde[K], valueSerde S
 }
 
 // tableSourceNames names a table's source and table-source processor as
-// Kafka does: generated names, or <name>-source and <name> (an index is
-// burnt for the source either way).
+// Kafka does: generated names, or <name>-source and <name> (using up the
+// same indexes either way).
 func tableSourceNames(b *Builder, name string) (source, processor string) {
-	source = b.newName(prefixSource)
+	source, processor = b.newName(prefixSource), b.newName(prefixTableSource)
 	if name == "" {
-		return source, b.newName(prefixTableSource)
+		return source, processor
 	}
 	return name + "-source", name
 }

@@ -103,7 +103,19 @@ func (b *Builder) newName(prefix string) string {
 }
 
 // nameOr returns name when set, else a new generated name with prefix.
+// Like Kafka's NamedInternal.orElseGenerateWithPrefix it uses up an index
+// either way, so naming one operator does not rename the ones after it.
 func (b *Builder) nameOr(name, prefix string) string {
+	gen := b.newName(prefix)
+	if name != "" {
+		return name
+	}
+	return gen
+}
+
+// givenOr returns name when set, else a new generated name; unlike nameOr
+// it uses no index for a given name (Kafka's process and repartition).
+func (b *Builder) givenOr(name, prefix string) string {
 	if name != "" {
 		return name
 	}

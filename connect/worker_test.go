@@ -95,6 +95,13 @@ type sinkStore struct {
 	values  []string
 	opened  int
 	failPut error
+	// retriableOnce makes the first Put fail with a retriable error.
+	retriableOnce bool
+	// rewindAfter, when > 0, rewinds partition 0 to offset 0 once that
+	// many values have been put (SinkTaskContext.Offset).
+	rewindAfter int
+	rewound     bool
+	ctx         connector.SinkTaskContext
 }
 
 func (s *sinkStore) snapshot() []string {
@@ -115,10 +122,19 @@ func (s *memSink) TaskConfigs(max int) ([]map[string]string, error) {
 func (s *memSink) Stop() error                 { return nil }
 func (s *memSink) NewTask() connector.SinkTask { return &memSinkTask{store: s.store} }
 
-type memSinkTask struct{ store *sinkStore }
+type memSinkTask struct {
+	store *sinkStore
+	topic string
+}
 
-func (t *memSinkTask) Version() string                                          { return "1.0" }
-func (t *memSinkTask) Start(connector.SinkTaskContext, map[string]string) error { return nil }
+func (t *memSinkTask) Version() string { return "1.0" }
+func (t *memSinkTask) Start(ctx connector.SinkTaskContext, props map[string]string) error {
+	t.store.mu.Lock()
+	t.store.ctx = ctx
+	t.store.mu.Unlock()
+	t.topic = props["topics"]
+	return nil
+}
 func (t *memSinkTask) Open(tps []connector.TopicPartition) error {
 	t.store.mu.Lock()
 	t.store.opened += len(tps)
@@ -131,8 +147,16 @@ func (t *memSinkTask) Put(recs []connector.SinkRecord) error {
 	if t.store.failPut != nil {
 		return t.store.failPut
 	}
+	if t.store.retriableOnce && len(recs) > 0 {
+		t.store.retriableOnce = false
+		return fmt.Errorf("not now: %w", connector.ErrRetriable)
+	}
 	for _, r := range recs {
 		t.store.values = append(t.store.values, fmt.Sprint(r.Value))
+	}
+	if t.store.rewindAfter > 0 && !t.store.rewound && len(t.store.values) >= t.store.rewindAfter {
+		t.store.rewound = true
+		t.store.ctx.Offset(map[connector.TopicPartition]int64{{Topic: t.topic, Partition: 0}: 0})
 	}
 	return nil
 }
@@ -450,5 +474,40 @@ func TestSinkErrorTolerance(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSinkTaskContext: a retriable Put is retried with the same records
+// (nothing lost or repeated), and SinkTaskContext.Offset rewinds the
+// consumer.
+func TestSinkTaskContext(t *testing.T) {
+	b := brokertest.Start(t)
+	ctx := t.Context()
+	var want []string
+	for i := range 50 {
+		want = append(want, fmt.Sprintf("c-%d", i))
+	}
+	produce(t, b.Addr, "ctx-in", want...)
+
+	store := &sinkStore{retriableOnce: true}
+	h := newHerder(t, b.Addr, testRegistry(t, store), connect.NewMemoryOffsetStore())
+	defer h.Close()
+	if _, _, err := h.PutConnectorConfig(ctx, "retry", map[string]string{"name": "retry", "connector.class": "MemSink", "topics": "ctx-in"}, "", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "50 records after a retriable Put", func() bool { return len(store.snapshot()) >= 50 })
+	if got := store.snapshot(); !slices.Equal(got, want) {
+		t.Fatalf("after a retried Put the sink has %d records: %v", len(got), got)
+	}
+
+	store2 := &sinkStore{rewindAfter: 50}
+	h2 := newHerder(t, b.Addr, testRegistry(t, store2), connect.NewMemoryOffsetStore())
+	defer h2.Close()
+	if _, _, err := h2.PutConnectorConfig(ctx, "rewind", map[string]string{"name": "rewind", "connector.class": "MemSink", "topics": "ctx-in"}, "", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the records twice after the rewind", func() bool { return len(store2.snapshot()) >= 100 })
+	if got := store2.snapshot(); !slices.Equal(got, append(slices.Clone(want), want...)) {
+		t.Fatalf("after a rewind to 0 the sink has %d records", len(got))
 	}
 }

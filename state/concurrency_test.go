@@ -102,3 +102,50 @@ func TestConcurrentReaders(t *testing.T) {
 		})
 	}
 }
+
+// probeKV runs probe before every write reaches the wrapped store: the
+// moment an evicted entry is on its way from the cache to the store.
+type probeKV struct {
+	KeyValueBytes
+	probe func()
+}
+
+func (p *probeKV) Put(key, value []byte) error {
+	if p.probe != nil {
+		p.probe()
+	}
+	return p.KeyValueBytes.Put(key, value)
+}
+
+// TestCachedReadsNeverMissEvicted scans a cached store while each evicted
+// entry is between the cache and the store: every key must be visible
+// all the time.
+func TestCachedReadsNeverMissEvicted(t *testing.T) {
+	for _, im := range impls {
+		t.Run(im.name, func(t *testing.T) {
+			const keys = 30
+			inner := &probeKV{KeyValueBytes: openKV(t, im)}
+			s := mustCached(t, inner, CachingConfig[[]byte]{Cache: newCache(t, 10*(cacheEntryOverhead+12))})
+			for i := range keys {
+				s.Put(fmt.Appendf(nil, "k%03d", i), b("v"))
+			}
+			probes := 0
+			inner.probe = func() {
+				probes++
+				kvs, err := Collect(s.All())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(kvs) != keys {
+					t.Fatalf("scan during a flush saw %d keys, want %d", len(kvs), keys)
+				}
+			}
+			for i := range 200 {
+				s.Put(fmt.Appendf(nil, "k%03d", i%keys), fmt.Appendf(nil, "v%d", i))
+			}
+			if probes == 0 {
+				t.Fatal("no eviction happened")
+			}
+		})
+	}
+}

@@ -349,6 +349,15 @@ func (st *sinkTask) loop() error {
 			return failure
 		}
 		if len(rewinds) > 0 {
+			// The rewound position is the task's position from now on, as
+			// in Kafka: a commit does not skip the records to redeliver.
+			st.mu.Lock()
+			for tp, o := range rewinds {
+				if st.assigned[tp] {
+					st.current[tp] = o
+				}
+			}
+			st.mu.Unlock()
 			set := make(map[string]map[int32]kgo.EpochOffset)
 			for tp, o := range rewinds {
 				if set[tp.Topic] == nil {

@@ -290,11 +290,15 @@ func (w *Worker) StopConnector(name string) {
 	w.mu.Lock()
 	wc := w.connectors[name]
 	delete(w.connectors, name)
+	var running bool
+	if wc != nil {
+		running = wc.state == StateRunning
+	}
 	w.mu.Unlock()
 	if wc == nil || wc.conn == nil {
 		return
 	}
-	if wc.state == StateRunning {
+	if running {
 		if err := wc.conn.Stop(); err != nil {
 			w.log.Warn("connector stop failed", "connector", name, "err", err)
 		}

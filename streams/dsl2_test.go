@@ -3,6 +3,7 @@ package streams_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/runnel/runnel/streams"
 	"github.com/runnel/runnel/streams/serde"
@@ -135,5 +136,55 @@ func TestNamedOperatorsUseUpIndexes(t *testing.T) {
 		"      <-- f\n\n"
 	if got := build(t, b).Describe().String(); got != want {
 		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestNamedGroupingSharesItsRepartitionTopic(t *testing.T) {
+	tests := []struct {
+		name  string
+		group string
+		want  []string
+	}{
+		{"named", "grouping", []string{"app-grouping-repartition"}},
+		{"unnamed", "", []string{"app-KSTREAM-AGGREGATE-STATE-STORE-0000000002-repartition", "app-KSTREAM-AGGREGATE-STATE-STORE-0000000009-repartition"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			s := streams.SelectKey(streams.StreamOf(b, "topic", serde.String(), serde.String()), func(k, v string) string { return k })
+			opts := []streams.Option{streams.WithKeySerde(serde.String())}
+			if tc.group != "" {
+				opts = append(opts, streams.Named(tc.group))
+			}
+			g := streams.GroupByKey(s, opts...)
+			ks := streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond)
+			streams.Count(streams.WindowedBy(g, streams.Tumbling(10*time.Millisecond))).ToStream().To("output-one", ks, serde.Int64())
+			streams.Count(streams.WindowedBy(g, streams.Tumbling(30*time.Millisecond))).ToStream().To("output-two", ks, serde.Int64())
+			topo := build(t, b)
+			got := topo.RepartitionTopics("app")
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("RepartitionTopics = %v, want %v", got, tc.want)
+			}
+			// Both aggregations see every record.
+			d := driver(t, topo)
+			_ = streamstest.CreateInputTopic(d, "topic", serde.String(), serde.String()).PipeInputAt("k", "v", 5)
+			for _, out := range []string{"output-one", "output-two"} {
+				if n := streamstest.CreateOutputTopic(d, out, ks, serde.Int64()).QueueSize(); n != 1 {
+					t.Errorf("%s has %d records, want 1", out, n)
+				}
+			}
+		})
+	}
+}
+
+func TestNamedTableGroupingSharesItsRepartitionTopic(t *testing.T) {
+	b := streams.NewBuilder()
+	tb := streams.TableOf(b, "topic", serde.String(), serde.String())
+	g := streams.GroupTableBy(tb, func(k, v string) (string, string) { return k, v },
+		streams.Named("grouping"), streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
+	streams.Count(g).ToStream().To("output-count", serde.String(), serde.Int64())
+	streams.ReduceTable(g, func(a, v string) string { return v }, func(a, v string) string { return v }).ToStream().To("output-reduce", nil, nil)
+	if got := build(t, b).RepartitionTopics("app"); len(got) != 1 || got[0] != "app-grouping-repartition" {
+		t.Errorf("RepartitionTopics = %v, want [app-grouping-repartition]", got)
 	}
 }

@@ -49,6 +49,10 @@ func GroupByKey[K, V any](s Stream[K, V], opts ...Option) GroupedStream[K, V] {
 		g.vs = serdeOr[V](s.b, o.valueSerde, nil, "grouping")
 	}
 	parent, repartition := s.node, s.repartition
+	// Like Kafka, every aggregation of a grouping named by the user reads
+	// one shared repartition topic, <name>-repartition; unnamed groupings
+	// repartition once per aggregation, named after its store.
+	shared := ""
 	g.source = func(prefix string) string {
 		if !repartition {
 			return parent
@@ -56,7 +60,17 @@ func GroupByKey[K, V any](s Stream[K, V], opts ...Option) GroupedStream[K, V] {
 		if g.ks == nil || g.vs == nil {
 			s.b.fail("repartition %q: key and value serdes are required; pass WithKeySerde and WithValueSerde to the grouping", prefix)
 		}
-		return repartitionThrough[K, V](s.b, parent, prefix, g.ks, g.vs, nil)
+		if shared != "" {
+			s.b.newName(prefixSink)
+			s.b.newName(prefixFilter)
+			s.b.newName(prefixSource)
+			return shared
+		}
+		src := repartitionThrough[K, V](s.b, parent, prefix, g.ks, g.vs, nil)
+		if g.name != "" {
+			shared = src
+		}
+		return src
 	}
 	return g
 }
@@ -109,10 +123,17 @@ func GroupTableBy[K, V, K2, V2 any](t Table[K, V], fn func(K, V) (K2, V2), opts 
 	g := GroupedStream[K2, V2]{b: b, name: o.name, table: true,
 		ks: serdeOr[K2](b, o.keySerde, nil, "table grouping "+name),
 		vs: serdeOr[V2](b, o.valueSerde, nil, "table grouping "+name)}
+	shared := ""
 	g.tableSource = func(prefix, sinkName, srcName string) string {
 		topic := prefix + "-repartition"
 		if g.ks == nil || g.vs == nil {
 			return srcName
+		}
+		if shared != "" {
+			return shared
+		}
+		if g.name != "" {
+			shared = srcName
 		}
 		cs := changeSerde{inner: erase1(g.vs)}
 		b.addNode(&node{name: sinkName, kind: sinkNode, topic: topic, internal: true, parents: []string{name},

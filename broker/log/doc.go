@@ -138,7 +138,9 @@
 // watermark. A marker with an older producer epoch than the
 // partition knows is ErrInvalidProducerEpoch, one with an older
 // coordinator epoch ErrCoordinatorFenced; a marker for a producer with no
-// transaction ongoing is written and ends nothing. Producers with an
+// transaction ongoing is written and ends nothing. A batch that is not
+// transactional from a producer with a transaction ongoing is
+// ErrInvalidTxnState. Producers with an
 // ongoing transaction never expire.
 //
 // Every ABORT marker adds an entry to the aborted transaction index of the

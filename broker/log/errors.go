@@ -40,6 +40,11 @@ var (
 	// wrote it. TRANSACTION_COORDINATOR_FENCED.
 	ErrCoordinatorFenced = errors.New("log: transaction coordinator fenced")
 
+	// ErrInvalidTxnState means a producer with a transaction ongoing in
+	// the partition wrote a batch that is not transactional, which Kafka
+	// refuses: INVALID_TXN_STATE.
+	ErrInvalidTxnState = errors.New("log: invalid transaction state")
+
 	// ErrCorruptLog means the files on disk cannot be a valid log and
 	// recovery could not repair them.
 	ErrCorruptLog = errors.New("log: corrupt log")

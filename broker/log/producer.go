@@ -159,8 +159,10 @@ func parseMarker(b record.Batch) (m marker, ok bool, err error) {
 
 // check runs Kafka's idempotence and transaction rules on the batches of
 // one append, whose offsets are already assigned, and returns the state
-// the append leads to. Client appends are checked; coordinator appends
-// have their transaction markers checked (an older producer epoch is
+// the append leads to. Client appends are checked (a batch that is not
+// transactional from a producer with a transaction ongoing is
+// ErrInvalidTxnState, for coordinators too); coordinator appends have
+// their transaction markers checked (an older producer epoch is
 // ErrInvalidProducerEpoch, an older coordinator epoch
 // ErrCoordinatorFenced); replication appends only update the state (the
 // leader checked them). A duplicate of one of a producer's remembered
@@ -207,6 +209,10 @@ func (ps producers) check(batches []record.Batch, origin Origin) (appendCheck, e
 			if err := checkSequence(cur, b); err != nil {
 				return appendCheck{}, fmt.Errorf("batch %d: %w", i, err)
 			}
+		}
+		if !control && origin != OriginReplication && cur != nil && cur.CurrentTxnFirstOffset >= 0 && !b.Attributes().Transactional() {
+			return appendCheck{}, fmt.Errorf("%w: batch %d of producer %d is not transactional, and its transaction from offset %d is ongoing",
+				ErrInvalidTxnState, i, pid, cur.CurrentTxnFirstOffset)
 		}
 		if cur == nil {
 			// An unknown producer starts fresh with any sequence number: its

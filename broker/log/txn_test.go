@@ -103,6 +103,10 @@ func TestTransactionStateRules(t *testing.T) {
 			aborted: [][3]int{{0, 1, -1}},
 		},
 		{
+			name:  "a plain batch during the producer's transaction is refused",
+			steps: []txnStep{data("txn", 1, 1, 0), {kind: "data", pid: 1, n: 1, fuo: 0, want: ErrInvalidTxnState}, mark("commit", 1, 0, 0, -1, nil), data("data", 1, 1, -1)},
+		},
+		{
 			name:  "plain idempotent batches start nothing",
 			steps: []txnStep{data("data", 1, 3, -1), data("data", 2, 1, -1), data("txn", 3, 1, 2)},
 		},
@@ -122,8 +126,10 @@ func TestTransactionStateRules(t *testing.T) {
 					if s.kind == "txn" {
 						b = txnBatch(t, s.pid, 0, seqs[s.pid], s.n)
 					}
-					seqs[s.pid] += int32(s.n)
 					info, err = l.Append(b, AppendOptions{})
+					if err == nil {
+						seqs[s.pid] += int32(s.n)
+					}
 				case "commit":
 					info, err = appendMarker(l, s.pid, s.epoch, s.coord, record.ControlCommit)
 				case "abort":

@@ -2,6 +2,10 @@ package streams_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,5 +190,39 @@ func TestNamedTableGroupingSharesItsRepartitionTopic(t *testing.T) {
 	streams.ReduceTable(g, func(a, v string) string { return v }, func(a, v string) string { return v }).ToStream().To("output-reduce", nil, nil)
 	if got := build(t, b).RepartitionTopics("app"); len(got) != 1 || got[0] != "app-grouping-repartition" {
 		t.Errorf("RepartitionTopics = %v, want [app-grouping-repartition]", got)
+	}
+}
+
+// TestRepartitionTopicNamingGolden builds Kafka's RepartitionTopicNamingTest
+// topology (unoptimized) and compares Describe with the text Kafka prints.
+func TestRepartitionTopicNamingGolden(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "describe", "repartition_topic_naming.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := streams.NewBuilder()
+	source := streams.StreamOf(b, "input", serde.String(), serde.String())
+	mapped := streams.Map(source, func(k, v string) (string, string) { return strings.ToUpper(k), v })
+	upper := streams.MapValues(mapped.Filter(func(k, v string) bool { return k == "B" }), func(k, v string) string { return strings.ToUpper(v) })
+	streams.Process(upper, func() streams.Processor[string, string, string, string] { return &dedupProc{} })
+	group := func(s streams.Stream[string, string], name string) streams.GroupedStream[string, string] {
+		return streams.GroupByKey(s, streams.Named(name), streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
+	}
+	countStream := streams.Count(group(mapped, "count-stream"), streams.WithStoreOptions()).ToStream()
+	countStream.To("outputTopic_0", serde.String(), serde.Int64())
+	streams.Aggregate(group(mapped, "aggregate-stream"), func() int32 { return 0 },
+		func(k, v string, agg int32) int32 { return agg + int32(len(v)) }, streams.WithValueSerde(serde.Int32())).
+		ToStream().To("outputTopic_1", serde.String(), serde.Int32())
+	peeked := mapped.Filter(func(k, v string) bool { return true }).Peek(func(k, v string) {})
+	streams.Reduce(group(peeked, "reduced-stream"), func(a, v string) string { return a + ":" + v }).
+		ToStream().To("outputTopic_2", serde.String(), serde.String())
+	joined := streams.Join(mapped.Filter(func(k, v string) bool { return k == "A" }), countStream,
+		func(k, v1 string, v2 int64) string { return v1 + ":" + strconv.FormatInt(v2, 10) },
+		streams.JoinTimeDifference(5*time.Second),
+		streams.Named("joined-stream"), streams.Materialized("joined-stream"),
+		streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()), streams.WithOtherValueSerde(serde.Int64()))
+	joined.To("outputTopicForJoin", serde.String(), serde.String())
+	if got := build(t, b).Describe().String(); got != string(want) {
+		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -169,8 +169,13 @@ type aggSpec struct {
 }
 
 // Count counts the records (or, for a grouped table, the current rows)
-// per key. Options: Named, Materialized.
+// per key. Options: Named, Materialized, WithStoreOptions.
 func Count[K, V any](g GroupedStream[K, V], opts ...Option) Table[K, int64] {
+	if o := applyOptions(opts); o.materialized && o.storeName == "" && !g.table {
+		// Kafka's count(Materialized) uses up an extra index when the
+		// store is not named; keep the names it generates after it.
+		g.b.newName(prefixAggregate + "STATE-STORE-")
+	}
 	spec := aggSpec{
 		init:   func() any { return int64(0) },
 		add:    func(_, _, agg any) any { return agg.(int64) + 1 },

@@ -18,6 +18,9 @@ type options struct {
 	tsx         TimestampExtractor
 	retention   int64 // ms; 0 = default
 	partitions  int32
+	// materialized is set by Materialized and WithStoreOptions: Kafka's
+	// count burns an extra index for a Materialized without a name.
+	materialized bool
 }
 
 func applyOptions(opts []Option) options {
@@ -36,13 +39,19 @@ func Named(name string) Option { return func(o *options) { o.name = name } }
 // fixes its changelog topic <application.id>-<name>-changelog and, for
 // grouped aggregations, the repartition topic) and configures it.
 func Materialized(storeName string, storeOpts ...StoreOption) Option {
-	return func(o *options) { o.storeName = storeName; o.storeOpts = append(o.storeOpts, storeOpts...) }
+	return func(o *options) {
+		o.storeName, o.materialized = storeName, true
+		o.storeOpts = append(o.storeOpts, storeOpts...)
+	}
 }
 
 // WithStoreOptions configures the store of a stateful operation without
 // naming it.
 func WithStoreOptions(storeOpts ...StoreOption) Option {
-	return func(o *options) { o.storeOpts = append(o.storeOpts, storeOpts...) }
+	return func(o *options) {
+		o.materialized = true
+		o.storeOpts = append(o.storeOpts, storeOpts...)
+	}
 }
 
 // WithKeySerde sets the key serde a stateful step or repartition uses,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -25,14 +26,46 @@ type OffsetStore interface {
 	Write(ctx context.Context, connector string, offsets []ConnectorOffset) error
 }
 
-// PartitionKey is the canonical form of a source partition: its JSON with
-// keys sorted. Two partitions are the same when their keys are equal.
+// PartitionKey is the canonical form of a source partition: JSON-like
+// text with keys sorted and numbers normalized as NormalizeJSON does, so
+// that two partitions are the same when their keys are equal (5, int64(5)
+// and 5.0 alike). Flat partitions of strings, numbers and booleans, the
+// usual case, are encoded without reflection.
 func PartitionKey(partition map[string]any) string {
-	b, err := json.Marshal(partition)
-	if err != nil {
-		return fmt.Sprint(partition)
+	keys := make([]string, 0, len(partition))
+	for k := range partition {
+		keys = append(keys, k)
 	}
-	return string(b)
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(k))
+		b.WriteByte(':')
+		switch v := NormalizeJSON(partition[k]).(type) {
+		case nil:
+			b.WriteString("null")
+		case string:
+			b.WriteString(strconv.Quote(v))
+		case bool:
+			b.WriteString(strconv.FormatBool(v))
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		case float64:
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		default:
+			j, err := json.Marshal(v)
+			if err != nil {
+				j = []byte(fmt.Sprintf("%#v", v))
+			}
+			b.Write(j)
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // NormalizeJSON returns v with JSON numbers (json.Number, float64 holding
@@ -344,14 +377,14 @@ func newOffsetReader(ctx context.Context, store OffsetStore, connector string) (
 	}
 	r := &offsetReader{offsets: make(map[string]map[string]any, len(offs))}
 	for _, o := range offs {
-		r.offsets[PartitionKey(normalizeMap(o.Partition))] = o.Offset
+		r.offsets[PartitionKey(o.Partition)] = o.Offset
 	}
 	return r, nil
 }
 
 // Offset implements connector.OffsetReader.
 func (r *offsetReader) Offset(partition map[string]any) (map[string]any, error) {
-	return r.offsets[PartitionKey(normalizeMap(partition))], nil
+	return r.offsets[PartitionKey(partition)], nil
 }
 
 // String names the store in logs.

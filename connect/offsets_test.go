@@ -160,3 +160,32 @@ func TestParseSinkOffset(t *testing.T) {
 		})
 	}
 }
+
+func TestPartitionKey(t *testing.T) {
+	same := []map[string]any{
+		{"file": "a", "n": 5, "ok": true},
+		{"ok": true, "n": int64(5), "file": "a"},
+		{"file": "a", "n": 5.0, "ok": true},
+		{"file": "a", "n": json.Number("5"), "ok": true},
+	}
+	for _, p := range same[1:] {
+		if PartitionKey(p) != PartitionKey(same[0]) {
+			t.Errorf("PartitionKey(%v) = %s, want %s", p, PartitionKey(p), PartitionKey(same[0]))
+		}
+	}
+	differ := []map[string]any{
+		{"file": "a", "n": "5", "ok": true},
+		{"file": "a", "n": 5.5, "ok": true},
+		{"file": "a", "n": 5},
+		{"file": "a,\"n\":5", "ok": true},
+		{"file": "a", "n": []any{5}, "ok": true},
+	}
+	seen := map[string]bool{PartitionKey(same[0]): true}
+	for _, p := range differ {
+		k := PartitionKey(p)
+		if seen[k] {
+			t.Errorf("PartitionKey(%v) = %s collides", p, k)
+		}
+		seen[k] = true
+	}
+}

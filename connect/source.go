@@ -218,7 +218,7 @@ func (st *sourceTask) track(r connector.SourceRecord) *submitted {
 		s.acked = true
 		return s
 	}
-	key := PartitionKey(normalizeMap(r.SourcePartition))
+	key := PartitionKey(r.SourcePartition)
 	st.mu.Lock()
 	q := st.queues[key]
 	if q == nil {

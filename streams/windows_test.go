@@ -1,7 +1,9 @@
 package streams_test
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -301,5 +303,108 @@ func TestSuppressDescribeGolden(t *testing.T) {
 	streams.Suppress(streams.Count(streams.GroupByKey(s)), streams.UntilTimeLimit(time.Second)).ToStream().To("output", serde.String(), serde.Int64())
 	if got := build(t, b).Describe().String(); got != anonymousIntermediate {
 		t.Errorf("anonymous suppression:\n%s\nwant:\n%s", got, anonymousIntermediate)
+	}
+}
+
+// TestSlidingWindowsKafkaLargeInput replays Kafka's
+// KStreamSlidingWindowAggregateTest.testAggregateLargeInput (grace 50ms,
+// every update emitted) and compares with Kafka's expected results, sorted
+// by key and window start as Kafka's test sorts them.
+func TestSlidingWindowsKafkaLargeInput(t *testing.T) {
+	want := []string{
+		"[A@0/10]=0+1@10",
+		"[A@5/15]=0+1+4@15",
+		"[A@10/20]=0+1+2@20",
+		"[A@10/20]=0+1+2+4@20",
+		"[A@11/21]=0+2@20",
+		"[A@11/21]=0+2+4@20",
+		"[A@12/22]=0+2+3@22",
+		"[A@12/22]=0+2+3+4@22",
+		"[A@16/26]=0+2+3@22",
+		"[A@21/31]=0+3@22",
+		"[B@2/12]=0+1@12",
+		"[B@3/13]=0+1+2@13",
+		"[B@4/14]=0+1+2+6@14",
+		"[B@8/18]=0+1+2+3@18",
+		"[B@8/18]=0+1+2+3+6@18",
+		"[B@9/19]=0+1+2+3+4@19",
+		"[B@9/19]=0+1+2+3+4+6@19",
+		"[B@13/23]=0+2@13",
+		"[B@13/23]=0+2+3@18",
+		"[B@13/23]=0+2+3+4@19",
+		"[B@13/23]=0+2+3+4+6@19",
+		"[B@14/24]=0+3@18",
+		"[B@14/24]=0+3+4@19",
+		"[B@14/24]=0+3+4+6@19",
+		"[B@15/25]=0+3+4+5@25",
+		"[B@19/29]=0+4@19",
+		"[B@19/29]=0+4+5@25",
+		"[B@20/30]=0+5@25",
+		"[C@1/11]=0+1@11",
+		"[C@5/15]=0+1+2@15",
+		"[C@6/16]=0+1+2+3@16",
+		"[C@11/21]=0+1+2+3+4@21",
+		"[C@12/22]=0+2@15",
+		"[C@12/22]=0+2+3@16",
+		"[C@12/22]=0+2+3+4@21",
+		"[C@13/23]=0+2+3+4+5@23",
+		"[C@16/26]=0+3@16",
+		"[C@16/26]=0+3+4@21",
+		"[C@16/26]=0+3+4+5@23",
+		"[C@17/27]=0+4@21",
+		"[C@17/27]=0+4+5@23",
+		"[C@22/32]=0+5@23",
+		"[D@1/11]=0+4@11",
+		"[D@2/12]=0+4+2@12",
+		"[D@6/16]=0+4+2+5@16",
+		"[D@12/22]=0+2@12",
+		"[D@12/22]=0+2+5@16",
+		"[D@13/23]=0+5@16",
+		"[D@19/29]=0+3@29",
+	}
+	inputs := []struct {
+		k, v string
+		ts   int64
+	}{
+		{"A", "1", 10}, {"A", "2", 20}, {"A", "3", 22}, {"A", "4", 15},
+		{"B", "1", 12}, {"B", "2", 13}, {"B", "3", 18}, {"B", "4", 19}, {"B", "5", 25}, {"B", "6", 14},
+		{"C", "1", 11}, {"C", "2", 15}, {"C", "3", 16}, {"C", "4", 21}, {"C", "5", 23},
+		{"D", "4", 11}, {"D", "2", 12}, {"D", "3", 29}, {"D", "5", 16},
+	}
+	for _, cache := range []string{"0", "10485760"} {
+		t.Run("cache="+cache, func(t *testing.T) {
+			b := streams.NewBuilder()
+			s := streams.StreamOf(b, "topic1", serde.String(), serde.String())
+			agg := streams.AggregateWindows(streams.WindowedBy(streams.GroupByKey(s), streams.Sliding(10*time.Millisecond).Grace(50*time.Millisecond)),
+				func() string { return "0" }, func(k, v, agg string) string { return agg + "+" + v }, streams.WithValueSerde(serde.String()))
+			ks := streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond)
+			agg.ToStream().To("out", ks, serde.String())
+			d, err := streamstest.NewDriver(build(t, b), map[string]string{"statestore.cache.max.bytes": cache, "state.dir": t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			in := streamstest.CreateInputTopic(d, "topic1", serde.String(), serde.String())
+			for _, r := range inputs {
+				if err := in.PipeInputAt(r.k, r.v, r.ts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			recs, err := streamstest.CreateOutputTopic(d, "out", ks, serde.String()).ReadRecordsToList()
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.SortStableFunc(recs, func(a, b streamstest.TestRecord[streams.Windowed[string], string]) int {
+				if c := strings.Compare(a.Key.Key, b.Key.Key); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.Key.Window.Start, b.Key.Window.Start)
+			})
+			var got []string
+			for _, r := range recs {
+				got = append(got, fmt.Sprintf("[%s@%d/%d]=%s@%d", r.Key.Key, r.Key.Window.Start, r.Key.Window.End, r.Value, r.Timestamp))
+			}
+			checkLines(t, got, want...)
+		})
 	}
 }

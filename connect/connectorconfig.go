@@ -260,13 +260,13 @@ func validateSink(props map[string]string, values []configdef.ConfigValue) {
 // Validate validates a connector configuration as PUT
 // /connector-plugins/{p}/config/validate and connector creation do: the
 // common keys, the sink checks, transformations and predicates, and the
-// connector's own keys. The result is named by the connector's full class.
+// connector's own keys. The result is named by connector.class as given.
 func (r *Registry) Validate(props map[string]string) (configdef.Infos, error) {
 	class, ok := props["connector.class"]
 	if !ok || strings.TrimSpace(class) == "" {
 		return configdef.Infos{}, badRequestf("Connector config %s contains no connector type", javaMap(props))
 	}
-	conn, full, err := r.NewConnector(class)
+	conn, _, err := r.NewConnector(class)
 	if err != nil {
 		return configdef.Infos{}, err
 	}
@@ -285,7 +285,8 @@ func (r *Registry) Validate(props map[string]string) (configdef.Infos, error) {
 		}
 		def = def.Merge(own)
 	}
-	return configdef.NewInfos(full, def, values), nil
+	// Kafka names the result by connector.class as given (alias or class).
+	return configdef.NewInfos(class, def, values), nil
 }
 
 // ConfigErrors turns a validation result with errors into the 400 Kafka

@@ -276,6 +276,16 @@ func (r *Registry) Validate(props map[string]string) (configdef.Infos, error) {
 	if kind == PluginSink {
 		validateSink(props, values)
 	}
+	for i, v := range values {
+		if v.Name != "key.converter" && v.Name != "value.converter" {
+			continue
+		}
+		if c, ok := props[v.Name]; ok && strings.TrimSpace(c) != "" {
+			if _, k, found := r.Class(c); !found || k != PluginConverter {
+				values[i].Errors = append(values[i].Errors, fmt.Sprintf("Invalid value %s for configuration %s: Class %s could not be found.", c, v.Name, c))
+			}
+		}
+	}
 	own := conn.ConfigDef()
 	if own != nil {
 		for _, v := range own.Validate(props) {

@@ -137,6 +137,7 @@ func TestValidate(t *testing.T) {
 		{"transform unknown", map[string]string{"name": "a", "connector.class": "FileStreamSource", "transforms": "x", "transforms.x.type": "Nope"}, []string{"transforms.x.type"}},
 		{"transform own keys", map[string]string{"name": "a", "connector.class": "FileStreamSource", "transforms": "x",
 			"transforms.x.type": "org.apache.kafka.connect.transforms.InsertField$Value"}, []string{"transforms.x.static.field"}},
+		{"unknown converter", map[string]string{"name": "a", "connector.class": "FileStreamSource", "value.converter": "Nope"}, []string{"value.converter"}},
 		{"duplicate alias", map[string]string{"name": "a", "connector.class": "FileStreamSource", "transforms": "x,x",
 			"transforms.x.type": "org.apache.kafka.connect.transforms.ReplaceField$Value"}, []string{"transforms"}},
 	}

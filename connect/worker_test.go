@@ -511,3 +511,29 @@ func TestSinkTaskContext(t *testing.T) {
 		t.Fatalf("after a rewind to 0 the sink has %d records", len(got))
 	}
 }
+
+// TestSinkTopicsRegex: a sink with topics.regex consumes every matching
+// topic and reports them as its active topics.
+func TestSinkTopicsRegex(t *testing.T) {
+	b := brokertest.Start(t)
+	ctx := t.Context()
+	produce(t, b.Addr, "rx-a", "a1", "a2")
+	produce(t, b.Addr, "rx-b", "b1")
+	produce(t, b.Addr, "other", "o1")
+	store := &sinkStore{}
+	h := newHerder(t, b.Addr, testRegistry(t, store), connect.NewMemoryOffsetStore())
+	defer h.Close()
+	if _, _, err := h.PutConnectorConfig(ctx, "rx", map[string]string{"name": "rx", "connector.class": "MemSink", "topics.regex": "rx-.*"}, "", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "3 records", func() bool { return len(store.snapshot()) >= 3 })
+	got := store.snapshot()
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"a1", "a2", "b1"}) {
+		t.Fatalf("sink got %v", got)
+	}
+	topics, _ := h.ConnectorActiveTopics(ctx, "rx")
+	if !slices.Equal(topics, []string{"rx-a", "rx-b"}) {
+		t.Errorf("active topics = %v", topics)
+	}
+}

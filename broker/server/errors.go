@@ -63,6 +63,7 @@ var errorTable = []struct {
 	{txn.ErrTransactionalIDNotFound, kerr.TransactionalIDNotFound},
 	{txn.ErrCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{log.ErrCoordinatorFenced, kerr.TransactionCoordinatorFenced},
+	{log.ErrInvalidTxnState, kerr.InvalidTxnState},
 	{group.ErrInvalidGroupID, kerr.InvalidGroupID},
 	{group.ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable},
 	{group.ErrNotCoordinator, kerr.NotCoordinator},

@@ -354,3 +354,90 @@ func TestGlobalTableDescribe(t *testing.T) {
 		t.Errorf("GlobalTopics = %v", got)
 	}
 }
+
+// TestLeftJoinKafkaScenarios replays scenarios of Kafka's
+// KStreamKStreamLeftJoinTest; like Kafka's, it checks the results gathered
+// since the previous check at the steps marked check.
+func TestLeftJoinKafkaScenarios(t *testing.T) {
+	type step struct {
+		left  bool
+		k     int32
+		v     string
+		ts    int64
+		check bool
+		want  []string
+	}
+	tests := []struct {
+		name  string
+		w     streams.JoinWindows
+		steps []step
+	}{
+		{"duplicates", streams.JoinTimeDifference(100 * time.Millisecond).Grace(10 * time.Millisecond), []step{
+			{true, 0, "A0", 0, false, nil},
+			{true, 0, "A0-0", 0, false, nil},
+			{false, 1, "a0", 111, false, nil},
+			{false, 2, "dummy", 500, true, []string{"0=A0+null@0", "0=A0-0+null@0"}},
+			{true, 2, "A2", 1000, false, nil},
+			{true, 2, "A2-0", 1000, false, nil},
+			{false, 2, "a2", 1001, true, []string{"2=A2+a2@1001", "2=A2-0+a2@1001"}},
+			{false, 3, "a3", 315, true, nil},
+		}},
+		{"expired left records emitted by the left processor", streams.JoinTimeDifference(100 * time.Millisecond), []step{
+			{true, 0, "A0", 1, false, nil},
+			{true, 1, "A1", 2, false, nil},
+			{true, 0, "A0-0", 3, true, nil},
+			{false, 1, "a1", 3, true, []string{"1=A1+a1@3"}},
+			{true, 2, "dummy", 401, true, []string{"0=A0+null@1", "0=A0-0+null@3"}},
+			{false, 2, "dummy", 401, true, []string{"2=dummy+dummy@401"}},
+		}},
+		{"expired left records emitted by the right processor", streams.JoinTimeDifference(100 * time.Millisecond), []step{
+			{true, 0, "A0", 1, false, nil},
+			{true, 1, "A1", 2, false, nil},
+			{true, 0, "A0-0", 3, true, nil},
+			{false, 1, "a1", 3, true, []string{"1=A1+a1@3"}},
+			{false, 2, "dummy", 401, true, []string{"0=A0+null@1", "0=A0-0+null@3"}},
+			{true, 2, "dummy", 402, true, []string{"2=dummy+dummy@402"}},
+		}},
+		{"right records are never emitted unmatched", streams.JoinTimeDifference(100 * time.Millisecond), []step{
+			{false, 0, "A0", 1, false, nil},
+			{false, 1, "A1", 2, false, nil},
+			{false, 0, "A0-0", 3, true, nil},
+			{true, 1, "a1", 3, true, []string{"1=a1+A1@3"}},
+			{true, 2, "dummy", 401, true, nil},
+			{false, 2, "dummy", 402, true, []string{"2=dummy+dummy@402"}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			l := streams.StreamOf(b, "topic1", serde.Int32(), serde.String())
+			r := streams.StreamOf(b, "topic2", serde.Int32(), serde.String())
+			streams.LeftJoin(l, r, func(k int32, a string, b *string) string { return a + "+" + str(b) }, tc.w).
+				To("out", serde.Int32(), serde.String())
+			d := driver(t, build(t, b))
+			in1 := streamstest.CreateInputTopic(d, "topic1", serde.Int32(), serde.String())
+			in2 := streamstest.CreateInputTopic(d, "topic2", serde.Int32(), serde.String())
+			out := streamstest.CreateOutputTopic(d, "out", serde.Int32(), serde.String())
+			for i, s := range tc.steps {
+				in := in2
+				if s.left {
+					in = in1
+				}
+				if err := in.PipeInputAt(s.k, s.v, s.ts); err != nil {
+					t.Fatal(err)
+				}
+				if !s.check {
+					continue
+				}
+				recs, _ := out.ReadRecordsToList()
+				var got []string
+				for _, r := range recs {
+					got = append(got, fmt.Sprintf("%d=%s@%d", r.Key, r.Value, r.Timestamp))
+				}
+				if fmt.Sprint(got) != fmt.Sprint(s.want) {
+					t.Errorf("after step %d (%s@%d): got %v, want %v", i, s.v, s.ts, got, s.want)
+				}
+			}
+		})
+	}
+}

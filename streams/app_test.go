@@ -1,0 +1,309 @@
+package streams_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/runnel/runnel/broker/brokertest"
+	"github.com/runnel/runnel/state"
+	"github.com/runnel/runnel/streams"
+	"github.com/runnel/runnel/streams/serde"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// countTopology re-keys "words" records by value and counts them per key
+// into store "counts", writing every update to "counts-out". The re-key
+// makes a repartition topic and a second sub-topology.
+func countTopology(t *testing.T) *streams.Topology {
+	t.Helper()
+	b := streams.NewBuilder()
+	words := streams.StreamOf(b, "words", serde.String(), serde.String())
+	grouped := streams.GroupBy(words, func(_, v string) string { return v }, streams.Named("by-word"),
+		streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
+	streams.Count(grouped, streams.Materialized("counts")).ToStream().To("counts-out", serde.String(), serde.Int64())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+func newAdmin(t *testing.T, addr string) (*kgo.Client, *kadm.Client) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl, kadm.NewClient(cl)
+}
+
+func createTopic(t *testing.T, adm *kadm.Client, name string, partitions int32) {
+	t.Helper()
+	resp, err := adm.CreateTopic(t.Context(), partitions, 1, nil, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+}
+
+// produceWords writes n records whose values cycle through keys words.
+func produceWords(t *testing.T, cl *kgo.Client, from, n, keys int) {
+	t.Helper()
+	var rs []*kgo.Record
+	for i := from; i < from+n; i++ {
+		rs = append(rs, &kgo.Record{Topic: "words", Key: []byte(strconv.Itoa(i)), Value: []byte("w" + strconv.Itoa(i%keys))})
+	}
+	if err := cl.ProduceSync(t.Context(), rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readCounts consumes "counts-out" (read_committed) until every key's
+// last value reaches want, and returns every value seen per key in order.
+func readCounts(t *testing.T, addr string, want map[string]int64) map[string][]int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("counts-out"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	seen := map[string][]int64{}
+	done := func() bool {
+		for k, n := range want {
+			v := seen[k]
+			if len(v) == 0 || v[len(v)-1] < n {
+				return false
+			}
+		}
+		return true
+	}
+	for !done() {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("timed out; have %v, want %v", lastValues(seen), want)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			v, err := serde.Int64().Deserialize(r.Topic, r.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[string(r.Key)] = append(seen[string(r.Key)], v)
+		})
+	}
+	return seen
+}
+
+func lastValues(m map[string][]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range m {
+		if len(v) > 0 {
+			out[k] = v[len(v)-1]
+		}
+	}
+	return out
+}
+
+// startApp runs an App until the test ends and waits for RUNNING.
+func startApp(t *testing.T, topo *streams.Topology, cfg streams.Config) (*streams.App, <-chan error) {
+	t.Helper()
+	app, err := streams.NewApp(topo, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Run(context.Background()) }()
+	t.Cleanup(func() { app.Close() })
+	deadline := time.Now().Add(60 * time.Second)
+	for app.State() != streams.Running {
+		if time.Now().After(deadline) {
+			t.Fatalf("app state %s after 60s", app.State())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("app stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return app, done
+}
+
+func TestAppCountsExactlyAndRestores(t *testing.T) {
+	for _, guarantee := range []string{streams.AtLeastOnce, streams.ExactlyOnce} {
+		t.Run(guarantee, func(t *testing.T) {
+			srv := brokertest.Start(t)
+			cl, adm := newAdmin(t, srv.Addr)
+			createTopic(t, adm, "words", 3)
+			createTopic(t, adm, "counts-out", 3)
+			const keys, n = 20, 2000
+			produceWords(t, cl, 0, n, keys)
+
+			stateDir := t.TempDir()
+			reg := prometheus.NewRegistry()
+			cfg := streams.Config{
+				ApplicationID:       "wc",
+				BootstrapServers:    []string{srv.Addr},
+				ProcessingGuarantee: guarantee,
+				CommitInterval:      200 * time.Millisecond,
+				StateDir:            stateDir,
+				ApplicationServer:   "127.0.0.1:7070",
+				NumStreamThreads:    2,
+				Registerer:          reg,
+				ClientOptions:       []kgo.Opt{kgo.SessionTimeout(6 * time.Second)},
+			}
+			topo := countTopology(t)
+			app, done := startApp(t, topo, cfg)
+
+			want := map[string]int64{}
+			for i := range n {
+				want["w"+strconv.Itoa(i%keys)]++
+			}
+			seen := readCounts(t, srv.Addr, want)
+			if guarantee == streams.ExactlyOnce {
+				// Every update of a key, in order, exactly once.
+				for k, vs := range seen {
+					for i, v := range vs {
+						if v != int64(i+1) {
+							t.Fatalf("key %s: update %d is %d; updates %v", k, i, v, vs)
+						}
+					}
+				}
+			}
+
+			// Interactive queries see the same counts.
+			q, err := streams.QueryKeyValue[string, int64](app, "counts")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, w := range want {
+				got, ok, err := q.Get(k)
+				if err != nil || !ok || got != w {
+					t.Fatalf("query %s = %d, %v, %v; want %d", k, got, ok, err, w)
+				}
+			}
+			kb, _ := serde.String().Serialize("", "w1")
+			md, err := app.MetadataForKey("counts", kb)
+			if err != nil || md.ActiveHost.String() != "127.0.0.1:7070" || !app.IsLocal(md) {
+				t.Fatalf("MetadataForKey = %+v, %v", md, err)
+			}
+			if got := counterValue(t, reg, "runnel_streams_records_processed_total"); got < 2*n {
+				t.Fatalf("records processed metric %v, want at least %d (input and repartition)", got, 2*n)
+			}
+
+			if err := app.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			ckpts, _ := filepath.Glob(filepath.Join(stateDir, "wc", "1_*", state.CheckpointFile))
+			if len(ckpts) != 3 {
+				t.Fatalf("checkpoints after a clean close: %v, want one per count task", ckpts)
+			}
+
+			// A new instance on the same state directory restores from the
+			// checkpoints and keeps counting.
+			produceWords(t, cl, n, n, keys)
+			cfg.Registerer = nil
+			startApp(t, topo, cfg)
+			for k := range want {
+				want[k] *= 2
+			}
+			seen = readCounts(t, srv.Addr, want)
+			if guarantee == streams.ExactlyOnce {
+				for k, vs := range seen {
+					for i, v := range vs {
+						if v != int64(i+1) {
+							t.Fatalf("after restart, key %s: update %d is %d", k, i, v)
+						}
+					}
+				}
+			}
+			for k, w := range want {
+				if got := lastValues(seen)[k]; got != w {
+					t.Fatalf("after restart, %s = %d, want %d", k, got, w)
+				}
+			}
+		})
+	}
+}
+
+// counterValue returns the value of the counter of that name in reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+func TestAppStartErrors(t *testing.T) {
+	srv := brokertest.Start(t)
+	_, adm := newAdmin(t, srv.Addr)
+	createTopic(t, adm, "left", 2)
+	createTopic(t, adm, "right", 3)
+
+	joined := func() *streams.Topology {
+		b := streams.NewBuilder()
+		l := streams.StreamOf(b, "left", serde.String(), serde.String())
+		r := streams.TableOf(b, "right", serde.String(), serde.String())
+		streams.JoinTable(l, r, func(_, a, b string) string { return a + b }).To("joined", serde.String(), serde.String())
+		topo, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return topo
+	}()
+	missing := func() *streams.Topology {
+		b := streams.NewBuilder()
+		streams.StreamOf(b, "nope", serde.String(), serde.String()).To("x", serde.String(), serde.String())
+		topo, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return topo
+	}()
+	for _, tc := range []struct {
+		name string
+		topo *streams.Topology
+		want error
+	}{
+		{"not co-partitioned", joined, streams.ErrCopartition},
+		{"missing source topic", missing, streams.ErrMissingSourceTopic},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app, err := streams.NewApp(tc.topo, streams.Config{ApplicationID: "bad", BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			err = app.Run(ctx)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Run = %v, want %v", err, tc.want)
+			}
+			if app.State() != streams.Error {
+				t.Fatalf("state %s, want ERROR", app.State())
+			}
+			t.Log(err)
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -406,5 +407,67 @@ func TestSlidingWindowsKafkaLargeInput(t *testing.T) {
 			}
 			checkLines(t, got, want...)
 		})
+	}
+}
+
+// TestSessionWindowsKafkaScenario replays Kafka's
+// SessionWindowedKStreamImplTest (inactivity gap 500ms, no grace) for
+// count, reduce and aggregate, cached and uncached.
+func TestSessionWindowsKafkaScenario(t *testing.T) {
+	type aggFn func(g streams.GroupedStream[streams.Windowed[string], string]) streams.Table[streams.Windowed[string], string]
+	tests := []struct {
+		name string
+		agg  aggFn
+		want []string
+	}{
+		{"count", func(g streams.GroupedStream[streams.Windowed[string], string]) streams.Table[streams.Windowed[string], string] {
+			return streams.MapTableValues(streams.Count(g), func(_ streams.Windowed[string], n int64) string { return strconv.FormatInt(n, 10) },
+				streams.WithValueSerde(serde.String()))
+		}, []string{"[1@10/10]=1@10", "[1@10/10]=null@10", "[1@10/15]=2@15", "[1@600/600]=1@600", "[2@600/600]=1@600", "[2@600/600]=null@600", "[2@599/600]=2@600"}},
+		{"reduce", func(g streams.GroupedStream[streams.Windowed[string], string]) streams.Table[streams.Windowed[string], string] {
+			return streams.Reduce(g, func(a, v string) string { return a + "+" + v })
+		}, []string{"[1@10/10]=1@10", "[1@10/10]=null@10", "[1@10/15]=1+2@15", "[1@600/600]=3@600", "[2@600/600]=1@600", "[2@600/600]=null@600", "[2@599/600]=1+2@600"}},
+		{"aggregate", func(g streams.GroupedStream[streams.Windowed[string], string]) streams.Table[streams.Windowed[string], string] {
+			return streams.AggregateSessions(g, func() string { return "0" }, func(k, v, a string) string { return a + "+" + v },
+				func(k, a, b string) string { return a + "+" + b }, streams.WithValueSerde(serde.String()))
+		}, []string{"[1@10/10]=0+1@10", "[1@10/10]=null@10", "[1@10/15]=0+0+1+2@15", "[1@600/600]=0+3@600", "[2@600/600]=0+1@600", "[2@600/600]=null@600", "[2@599/600]=0+0+1+2@600"}},
+	}
+	for _, tc := range tests {
+		for _, cache := range []string{"0", "10485760"} {
+			t.Run(tc.name+"/cache="+cache, func(t *testing.T) {
+				b := streams.NewBuilder()
+				s := streams.StreamOf(b, "topic", serde.String(), serde.String())
+				g := streams.WindowedBy(streams.GroupByKey(s), streams.Sessions(500*time.Millisecond))
+				ks := streams.SessionWindowedSerde(serde.String())
+				tc.agg(g).ToStream().To("out", ks, serde.String())
+				d, err := streamstest.NewDriver(build(t, b), map[string]string{"statestore.cache.max.bytes": cache, "state.dir": t.TempDir()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Close()
+				in := streamstest.CreateInputTopic(d, "topic", serde.String(), serde.String())
+				for _, r := range []struct {
+					k, v string
+					ts   int64
+				}{{"1", "1", 10}, {"1", "2", 15}, {"1", "3", 600}, {"2", "1", 600}, {"2", "2", 599}} {
+					if err := in.PipeInputAt(r.k, r.v, r.ts); err != nil {
+						t.Fatal(err)
+					}
+				}
+				recs, err := streamstest.CreateOutputTopic(d, "out", ks, serde.String()).ReadRecordsToList()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, r := range recs {
+					v := r.Value
+					if r.Tombstone {
+						v = "null"
+					}
+					got = append(got, fmt.Sprintf("[%s@%d/%d]=%s@%d", r.Key.Key, r.Key.Window.Start, r.Key.Window.End, v, r.Timestamp))
+				}
+				checkLines(t, got, tc.want...)
+			})
+		}
 	}
 }

@@ -471,3 +471,103 @@ func TestSessionWindowsKafkaScenario(t *testing.T) {
 		}
 	}
 }
+
+// TestSuppressKafkaScenarios replays scenarios of Kafka's
+// SuppressScenarioTest: raw and suppressed outputs are read at the same
+// points as Kafka's test reads them.
+func TestSuppressKafkaScenarios(t *testing.T) {
+	type step struct {
+		k, v       string
+		ts         int64
+		raw, suppr []string // nil: not checked at this step
+	}
+	grouped := func(b *streams.Builder) streams.Table[string, int64] {
+		tb := streams.TableOf(b, "input", serde.String(), serde.String(),
+			streams.Materialized("", streams.WithCaching(false), streams.WithLogging(false, nil)))
+		g := streams.GroupTableBy(tb, func(k, v string) (string, string) { return v, k },
+			streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
+		return streams.Count(g)
+	}
+	tests := []struct {
+		name  string
+		build func(b *streams.Builder)
+		steps []step
+	}{
+		{"time limit", func(b *streams.Builder) {
+			counts := grouped(b)
+			streams.Suppress(counts, streams.UntilTimeLimit(2*time.Millisecond)).ToStream().To("output-suppressed", serde.String(), serde.Int64())
+			counts.ToStream().To("output-raw", serde.String(), serde.Int64())
+		}, []step{
+			{"k1", "v1", 0, nil, nil},
+			{"k1", "v2", 1, nil, nil},
+			{"k2", "v1", 2, []string{"v1=1@0", "v1=0@1", "v2=1@1", "v1=1@2"}, []string{"v1=1@2"}},
+			{"tick", "tick", 3, []string{"tick=1@3"}, []string{"v2=1@1"}},
+			{"tick", "tock", 4, []string{"tick=0@4", "tock=1@4"}, []string{}},
+		}},
+		{"record limit", func(b *streams.Builder) {
+			counts := grouped(b)
+			streams.Suppress(counts, streams.UntilTimeLimit(time.Duration(1<<62)).EmitEarlyWhenFull(1)).ToStream().To("output-suppressed", serde.String(), serde.Int64())
+			counts.ToStream().To("output-raw", serde.String(), serde.Int64())
+		}, []step{
+			{"k1", "v1", 0, nil, nil},
+			{"k1", "v2", 1, nil, nil},
+			{"k2", "v1", 2, []string{"v1=1@0", "v1=0@1", "v2=1@1", "v1=1@2"}, []string{"v1=0@1", "v2=1@1"}},
+			{"x", "x", 3, []string{"x=1@3"}, []string{"v1=1@2"}},
+		}},
+		{"final results for time windows", func(b *streams.Builder) {
+			s := streams.StreamOf(b, "input", serde.String(), serde.String())
+			g := streams.GroupBy(s, func(k, v string) string { return k }, streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))
+			counts := streams.Count(streams.WindowedBy(g, streams.Tumbling(2*time.Millisecond).Grace(time.Millisecond)),
+				streams.Materialized("counts", streams.WithCaching(false)))
+			str := func(k streams.Windowed[string], v int64) (string, int64) {
+				return fmt.Sprintf("[%s@%d/%d]", k.Key, k.Window.Start, k.Window.End), v
+			}
+			streams.Map(streams.Suppress(counts, streams.UntilWindowCloses()).ToStream(), str).To("output-suppressed", serde.String(), serde.Int64())
+			streams.Map(counts.ToStream(), str).To("output-raw", serde.String(), serde.Int64())
+		}, []step{
+			{"k1", "v1", 0, nil, nil},
+			{"k1", "v1", 1, nil, nil},
+			{"k1", "v1", 2, nil, nil},
+			{"k1", "v1", 1, nil, nil},
+			{"k1", "v1", 0, nil, nil},
+			{"k1", "v1", 5, nil, nil},
+			{"k1", "v1", 0, // dropped: out of the grace period
+				[]string{"[k1@0/2]=1@0", "[k1@0/2]=2@1", "[k1@2/4]=1@2", "[k1@0/2]=3@1", "[k1@0/2]=4@1", "[k1@4/6]=1@5"},
+				[]string{"[k1@0/2]=4@1", "[k1@2/4]=1@2"}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := streams.NewBuilder()
+			tc.build(b)
+			d := driver(t, build(t, b))
+			in := streamstest.CreateInputTopic(d, "input", serde.String(), serde.String())
+			read := func(topic string) []string {
+				recs, err := streamstest.CreateOutputTopic(d, topic, serde.String(), serde.Int64()).ReadRecordsToList()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := []string{}
+				for _, r := range recs {
+					got = append(got, fmt.Sprintf("%s=%d@%d", r.Key, r.Value, r.Timestamp))
+				}
+				return got
+			}
+			for i, s := range tc.steps {
+				if err := in.PipeInputAt(s.k, s.v, s.ts); err != nil {
+					t.Fatal(err)
+				}
+				if s.raw != nil {
+					if got := read("output-raw"); fmt.Sprint(got) != fmt.Sprint(s.raw) {
+						t.Errorf("step %d raw: got %v, want %v", i, got, s.raw)
+					}
+				}
+				if s.suppr != nil {
+					if got := read("output-suppressed"); fmt.Sprint(got) != fmt.Sprint(s.suppr) {
+						t.Errorf("step %d suppressed: got %v, want %v", i, got, s.suppr)
+					}
+				}
+			}
+		})
+	}
+}

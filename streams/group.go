@@ -109,14 +109,19 @@ func GroupTableBy[K, V, K2, V2 any](t Table[K, V], fn func(K, V) (K2, V2), opts 
 			k2, v2 := fn(as[K](r.Key), as[V](c.oldV))
 			ok, ov = k2, v2
 		}
-		if nk != nil && ok != nil && reflect.DeepEqual(nk, ok) {
+		// As Kafka's KTableRepartitionMap: a pair with a null key or value
+		// is skipped; an unchanged key sends one change, otherwise the old
+		// pair is subtracted first, then the new one added.
+		oldOK := !isNull(ok) && !isNull(ov)
+		newOK := !isNull(nk) && !isNull(nv)
+		if oldOK && newOK && reflect.DeepEqual(nk, ok) {
 			ctx.forward(anyRecord{Key: nk, Value: change{newV: nv, oldV: ov}, Timestamp: r.Timestamp, Headers: r.Headers})
 			return
 		}
-		if ok != nil && !isNull(ov) {
+		if oldOK {
 			ctx.forward(anyRecord{Key: ok, Value: change{oldV: ov}, Timestamp: r.Timestamp, Headers: r.Headers})
 		}
-		if nk != nil && !isNull(nv) {
+		if newOK {
 			ctx.forward(anyRecord{Key: nk, Value: change{newV: nv}, Timestamp: r.Timestamp, Headers: r.Headers})
 		}
 	}), t.node)

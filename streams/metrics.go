@@ -1,8 +1,6 @@
 package streams
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -69,10 +67,6 @@ func newAppMetrics(reg prometheus.Registerer, appID string) (*appMetrics, error)
 	}
 	for _, c := range []prometheus.Collector{m.processed, m.processLatency, m.commits, m.commitLatency, m.dropped, m.restored, m.restoreRemaining, m.aborted, m.tasks} {
 		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				continue
-			}
 			return nil, err
 		}
 	}

@@ -55,6 +55,7 @@ func commands() map[string]command {
 		"groups":  {run: runGroups, summary: "list, describe, reset offsets of or delete consumer groups (kafka-consumer-groups)"},
 		"perf":    {run: runPerf, summary: "measure produce or consume throughput and latency (kafka-*-perf-test)"},
 		"connect": {run: withoutStdin(runConnect), summary: "run a Kafka Connect worker (connect-standalone, connect-distributed)", stopsOnSignal: true},
+		"streams": {run: runStreams, summary: "reset a Streams application (kafka-streams-application-reset)"},
 
 		"transactions": {run: withoutStdin(runTransactions), summary: "list, describe, find and abort hanging transactions (kafka-transactions)"},
 	}

@@ -571,3 +571,76 @@ func TestSuppressKafkaScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestHoppingWindowsKafkaBasic replays Kafka's
+// KStreamWindowAggregateTest.testAggBasic (size 10ms, advance 5ms, grace
+// 100ms), cached and uncached, against Kafka's expected results.
+func TestHoppingWindowsKafkaBasic(t *testing.T) {
+	want := []string{
+		"[A@0/10]=0+1@0",
+		"[B@0/10]=0+2@1",
+		"[C@0/10]=0+3@2",
+		"[D@0/10]=0+4@3",
+		"[A@0/10]=0+1+1@4",
+		"[A@0/10]=0+1+1+1@5",
+		"[A@5/15]=0+1@5",
+		"[B@0/10]=0+2+2@6",
+		"[B@5/15]=0+2@6",
+		"[D@0/10]=0+4+4@7",
+		"[D@5/15]=0+4@7",
+		"[B@0/10]=0+2+2+2@8",
+		"[B@5/15]=0+2+2@8",
+		"[C@0/10]=0+3+3@9",
+		"[C@5/15]=0+3@9",
+		"[A@5/15]=0+1+1@10",
+		"[A@10/20]=0+1@10",
+		"[B@5/15]=0+2+2+2@11",
+		"[B@10/20]=0+2@11",
+		"[D@5/15]=0+4+4@12",
+		"[D@10/20]=0+4@12",
+		"[B@5/15]=0+2+2+2+2@13",
+		"[B@10/20]=0+2+2@13",
+		"[C@5/15]=0+3+3@14",
+		"[C@10/20]=0+3@14",
+		"[B@0/10]=0+2+2+2+1@8",
+		"[B@0/10]=0+2+2+2+1+2@8",
+		"[B@0/10]=0+2+2+2+1+2+3@9",
+		"[B@5/15]=0+2+2+2+2+3@13",
+	}
+	inputs := []struct {
+		k, v string
+		ts   int64
+	}{{"A", "1", 0}, {"B", "2", 1}, {"C", "3", 2}, {"D", "4", 3}, {"A", "1", 4}, {"A", "1", 5}, {"B", "2", 6}, {"D", "4", 7}, {"B", "2", 8}, {"C", "3", 9}, {"A", "1", 10}, {"B", "2", 11}, {"D", "4", 12}, {"B", "2", 13}, {"C", "3", 14}, {"B", "1", 3}, {"B", "2", 2}, {"B", "3", 9}}
+	for _, cache := range []string{"0", "10485760"} {
+		t.Run("cache="+cache, func(t *testing.T) {
+			b := streams.NewBuilder()
+			s := streams.StreamOf(b, "topic1", serde.String(), serde.String())
+			w := streams.Hopping(10*time.Millisecond, 5*time.Millisecond).Grace(100 * time.Millisecond)
+			agg := streams.AggregateWindows(streams.WindowedBy(streams.GroupByKey(s), w),
+				func() string { return "0" }, func(k, v, agg string) string { return agg + "+" + v },
+				streams.Materialized("topic1-Canonized"), streams.WithValueSerde(serde.String()))
+			ks := streams.TimeWindowedSerde(serde.String(), 10*time.Millisecond)
+			agg.ToStream().To("out", ks, serde.String())
+			d, err := streamstest.NewDriver(build(t, b), map[string]string{"statestore.cache.max.bytes": cache, "state.dir": t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			in := streamstest.CreateInputTopic(d, "topic1", serde.String(), serde.String())
+			for _, r := range inputs {
+				if err := in.PipeInputAt(r.k, r.v, r.ts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			recs, err := streamstest.CreateOutputTopic(d, "out", ks, serde.String()).ReadRecordsToList()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range recs {
+				got = append(got, fmt.Sprintf("[%s@%d/%d]=%s@%d", r.Key.Key, r.Key.Window.Start, r.Key.Window.End, r.Value, r.Timestamp))
+			}
+			checkLines(t, got, want...)
+		})
+	}
+}

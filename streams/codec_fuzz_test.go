@@ -2,6 +2,7 @@ package streams
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 
 	"github.com/runnel/runnel/streams/serde"
@@ -75,6 +76,42 @@ func FuzzForeignKeyWrappers(f *testing.F) {
 			r2, err := rs.Deserialize("t", again)
 			if err != nil || !bytes.Equal(r2.hash, r.hash) || r2.value != r.value || r2.partition != r.partition {
 				t.Fatalf("response round trip of %x: %+v then %+v (%v)", data, r, r2, err)
+			}
+		}
+	})
+}
+
+// FuzzStoreEncodings checks the suppression buffer entries and outer-join
+// value lists decode without panicking and round-trip.
+func FuzzStoreEncodings(f *testing.F) {
+	p := &suppressProc{ks: erase1(serde.String()), vs: erase1(serde.String()), store: "s"}
+	for _, e := range []*buffered{{time: 10, ts: 5, newV: "n", prior: "p"}, {time: 1, ts: 1}} {
+		b, err := p.encode(e)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0, 0, 0, 1, 'x', 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if e, err := p.decode([]byte("k"), data); err == nil {
+			again, err := p.encode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e2, err := p.decode([]byte("k"), again)
+			if err != nil || e2.time != e.time || e2.ts != e.ts || e2.newV != e.newV || e2.prior != e.prior {
+				t.Fatalf("buffer entry round trip of %x: %+v then %+v (%v)", data, e, e2, err)
+			}
+		}
+		if vals, err := decodeValueList(erase1(serde.String()), "t", data); err == nil {
+			var again []byte
+			for _, v := range vals {
+				again = binary.BigEndian.AppendUint32(again, uint32(len(v.(string))))
+				again = append(again, v.(string)...)
+			}
+			if !bytes.Equal(again, data) {
+				t.Fatalf("value list %x re-encodes as %x", data, again)
 			}
 		}
 	})

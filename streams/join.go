@@ -497,6 +497,28 @@ type outerEntry struct {
 
 var errOuterFormat = errors.New("streams: malformed outer join store entry")
 
+// decodeValueList decodes an outer-join store value: a list of values, each
+// a 4-byte big-endian length and the value's bytes.
+func decodeValueList(vs erasedSerde, topic string, data []byte) ([]any, error) {
+	var out []any
+	for rest := data; len(rest) > 0; {
+		if len(rest) < 4 {
+			return nil, errOuterFormat
+		}
+		n := int(binary.BigEndian.Uint32(rest))
+		if n < 0 || len(rest)-4 < n {
+			return nil, errOuterFormat
+		}
+		v, err := vs.deser(topic, rest[4:4+n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		rest = rest[4+n:]
+	}
+	return out, nil
+}
+
 func (s *outerStore) all() ([]outerEntry, error) {
 	raw, err := state.Collect(s.b.All())
 	if err != nil {
@@ -515,20 +537,8 @@ func (s *outerStore) all() ([]outerEntry, error) {
 		if e.left {
 			vs = s.lvs
 		}
-		for rest := kv.Value; len(rest) > 0; {
-			if len(rest) < 4 {
-				return nil, errOuterFormat
-			}
-			n := int(binary.BigEndian.Uint32(rest))
-			if len(rest) < 4+n {
-				return nil, errOuterFormat
-			}
-			v, err := vs.deser(s.name, rest[4:4+n])
-			if err != nil {
-				return nil, err
-			}
-			e.values = append(e.values, v)
-			rest = rest[4+n:]
+		if e.values, err = decodeValueList(vs, s.name, kv.Value); err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}

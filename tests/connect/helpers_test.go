@@ -1,0 +1,342 @@
+package connect
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runnelBin is the runnel binary built once for this package.
+var runnelBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runnel-connect-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	runnelBin = filepath.Join(dir, "runnel")
+	build := exec.Command("go", "build", "-o", runnelBin, "github.com/runnel/runnel/cmd/runnel")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building runnel:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer collects a process's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// node is one `runnel server` process with its embedded Connect worker.
+type node struct {
+	cmd   *exec.Cmd
+	kafka string // host:port of the Kafka listener
+	rest  string // http://host:port of the Connect REST API
+	log   *syncBuffer
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// nodeSpec says where a node listens and keeps its data.
+type nodeSpec struct {
+	dataDir   string
+	kafkaPort int
+	restPort  int
+	overrides []string // more key=value settings
+}
+
+func newSpec(t testing.TB, overrides ...string) nodeSpec {
+	return nodeSpec{dataDir: t.TempDir(), kafkaPort: freePort(t), restPort: freePort(t), overrides: overrides}
+}
+
+// startNode runs runnel server and waits until its Connect worker reports
+// healthy (it has joined its group). The process is killed at cleanup.
+func startNode(t testing.TB, s nodeSpec) *node {
+	t.Helper()
+	n := &node{
+		kafka: "127.0.0.1:" + strconv.Itoa(s.kafkaPort),
+		rest:  "http://127.0.0.1:" + strconv.Itoa(s.restPort),
+		log:   &syncBuffer{},
+	}
+	args := []string{"server",
+		"--override", "listeners=PLAINTEXT://" + n.kafka,
+		"--override", "log.dirs=" + s.dataDir,
+		"--override", "connect.listeners=" + n.rest,
+		"--override", "connect.offset.flush.interval.ms=1000",
+	}
+	for _, o := range s.overrides {
+		args = append(args, "--override", o)
+	}
+	n.cmd = exec.Command(runnelBin, args...)
+	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := n.cmd.Process.Pid
+	t.Cleanup(func() {
+		if n.cmd.ProcessState == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+			n.cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("node %s log:\n%s", n.kafka, tail(n.log.String(), 60))
+		}
+	})
+	waitFor(t, 60*time.Second, "the Connect worker to be healthy", func() bool {
+		code, _ := n.call(t, "GET", "/health", "")
+		return code == http.StatusOK
+	})
+	return n
+}
+
+func tail(s string, lines int) string {
+	parts := strings.Split(s, "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
+
+// kill9 kills the process with SIGKILL: no shutdown code runs.
+func (n *node) kill9(t testing.TB) {
+	t.Helper()
+	if err := syscall.Kill(n.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	n.cmd.Wait()
+}
+
+// call sends a REST request and returns the status and body; a transport
+// error is status 0.
+func (n *node) call(t testing.TB, method, path, body string) (int, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, n.rest+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// mustCall is call that retries while the cluster rebalances (409) and
+// fails the test unless the final status is want.
+func (n *node) mustCall(t testing.TB, method, path, body string, want int) []byte {
+	t.Helper()
+	var code int
+	var b []byte
+	waitFor(t, 60*time.Second, method+" "+path, func() bool {
+		code, b = n.call(t, method, path, body)
+		return code != http.StatusConflict && code != 0
+	})
+	if code != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, code, b, want)
+	}
+	return b
+}
+
+// status is GET /connectors/{c}/status.
+type status struct {
+	Name      string `json:"name"`
+	Connector struct {
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+	} `json:"connector"`
+	Tasks []struct {
+		ID       int    `json:"id"`
+		State    string `json:"state"`
+		WorkerID string `json:"worker_id"`
+		Trace    string `json:"trace"`
+	} `json:"tasks"`
+}
+
+func (n *node) status(t testing.TB, name string) (status, bool) {
+	t.Helper()
+	code, b := n.call(t, "GET", "/connectors/"+name+"/status", "")
+	var s status
+	if code != http.StatusOK || json.Unmarshal(b, &s) != nil {
+		return s, false
+	}
+	return s, true
+}
+
+// waitState waits until the connector and all of its (at least minTasks)
+// tasks are in state.
+func (n *node) waitState(t testing.TB, name, state string, minTasks int) status {
+	t.Helper()
+	var s status
+	waitFor(t, 60*time.Second, name+" "+state, func() bool {
+		var ok bool
+		s, ok = n.status(t, name)
+		if !ok || s.Connector.State != state || len(s.Tasks) < minTasks {
+			return false
+		}
+		for _, ts := range s.Tasks {
+			if ts.State != state {
+				return false
+			}
+		}
+		return true
+	})
+	return s
+}
+
+func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// line is the i-th test line: UTF-8 with multi-byte characters of every
+// length, so byte offsets and character counts differ.
+func line(i int) string {
+	return fmt.Sprintf("%06d café ☕ naïve 日本語 🚀 Ωmega ∑ %d", i, i*7919%1000003)
+}
+
+// writeLines appends lines [from, to) to path.
+func writeLines(t testing.TB, path string, from, to int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := from; i < to; i++ {
+		w.WriteString(line(i))
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readLines returns the complete lines of path (a torn last line without
+// its newline is left out).
+func readLines(t testing.TB, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	} else {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// countLines is the number of newlines in path.
+func countLines(t testing.TB, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return bytes.Count(b, []byte{'\n'})
+}
+
+// checkAllPresent fails unless every line in [0, n) is in got; it returns
+// the number of duplicates and of lines that are no test line (a line
+// torn by a kill and continued after the restart).
+func checkAllPresent(t testing.TB, got []string, n int) (dups, garbage int) {
+	t.Helper()
+	seen := make(map[string]int, n)
+	for _, l := range got {
+		seen[l]++
+	}
+	missing := 0
+	for i := range n {
+		c := seen[line(i)]
+		if c == 0 {
+			if missing < 5 {
+				t.Errorf("line %d missing: %q", i, line(i))
+			}
+			missing++
+			continue
+		}
+		dups += c - 1
+		delete(seen, line(i))
+	}
+	for _, c := range seen {
+		garbage += c
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d lines missing", missing, n)
+	}
+	return dups, garbage
+}
+
+func sourceConfig(name, file, topic string) string {
+	return fmt.Sprintf(`{"name":%q,"config":{"connector.class":"FileStreamSource","tasks.max":"1","file":%q,"topic":%q}}`, name, file, topic)
+}
+
+func sinkConfig(name, file, topic string) string {
+	return fmt.Sprintf(`{"name":%q,"config":{"connector.class":"FileStreamSink","tasks.max":"1","file":%q,"topics":%q}}`, name, file, topic)
+}

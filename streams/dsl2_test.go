@@ -18,11 +18,14 @@ func TestRepartitionOperator(t *testing.T) {
 	b := streams.NewBuilder()
 	s := streams.StreamOf(b, "in", serde.String(), serde.String())
 	m := streams.Map(s, func(k, v string) (string, string) { return v, k })
-	m.Repartition(streams.Named("by-value"), streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String())).
+	m.Repartition(streams.Named("by-value"), streams.WithNumPartitions(3), streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String())).
 		To("out", serde.String(), serde.String())
 	topo := build(t, b)
 	if got := topo.RepartitionTopics("app"); len(got) != 1 || got[0] != "app-by-value-repartition" {
 		t.Errorf("RepartitionTopics = %v", got)
+	}
+	if got := topo.RepartitionPartitions("app"); got["app-by-value-repartition"] != 3 {
+		t.Errorf("RepartitionPartitions = %v, want 3 for app-by-value-repartition", got)
 	}
 	got := runPipes(t, b, []pipe{{"in", "k1", "v1", 7, false}, {"in", "k2", "v2", 8, false}})
 	checkLines(t, got, "v1=k1@7", "v2=k2@8")

@@ -227,6 +227,11 @@ func (s Stream[K, V]) Repartition(opts ...Option) Stream[K, V] {
 	ks := serdeOr(s.b, o.keySerde, s.ks, "repartition "+name)
 	vs := serdeOr(s.b, o.valueSerde, s.vs, "repartition "+name)
 	src := repartitionThrough(s.b, s.node, name, ks, vs, partitionerOf[K, V](s.b, o.partitioner, "repartition "+name))
+	if o.partitions > 0 {
+		if n, ok := s.b.byName[src]; ok {
+			n.partitions = o.partitions
+		}
+	}
 	return Stream[K, V]{b: s.b, node: src, ks: ks, vs: vs}
 }
 

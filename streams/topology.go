@@ -47,6 +47,9 @@ type node struct {
 	// internal marks a source or sink of a repartition topic: the topic
 	// name in the graph is prefixed with "<application.id>-" at run time.
 	internal bool
+	// partitions is the partition count a Repartition asked for; 0 lets
+	// the runtime choose (the upstream topics' count).
+	partitions int32
 }
 
 // RecordContext is the metadata of the record being processed, as a
@@ -442,6 +445,20 @@ func (t *Topology) RepartitionTopics(applicationID string) []string {
 		if n.kind == sourceNode && n.internal {
 			for _, tp := range n.topics {
 				out = append(out, t.runtimeTopic(tp, true, applicationID))
+			}
+		}
+	}
+	return out
+}
+
+// RepartitionPartitions returns the partition counts Repartition
+// operations set explicitly (WithNumPartitions), by runtime topic name.
+func (t *Topology) RepartitionPartitions(applicationID string) map[string]int32 {
+	out := map[string]int32{}
+	for _, n := range t.nodes {
+		if n.kind == sourceNode && n.internal && n.partitions > 0 {
+			for _, tp := range n.topics {
+				out[t.runtimeTopic(tp, true, applicationID)] = n.partitions
 			}
 		}
 	}

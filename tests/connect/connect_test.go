@@ -198,21 +198,37 @@ func TestConnectorLifecycle(t *testing.T) {
 	}
 }
 
-// Two workers in one group (the second node's worker bootstraps from the
-// first node); kill -9 the second: its connector and task move to the
-// first within the session timeout plus a rebalance, and the sink still
-// gets every line.
+// Two workers in one group: the embedded worker of a node and a
+// "runnel connect distributed" process. Requests sent to either are
+// served (a follower forwards to the leader). kill -9 the process: its
+// connector and task move to the node's worker within the session timeout
+// plus a rebalance, and the sink still gets every line.
 func TestWorkerFailover(t *testing.T) {
 	const lines = 50_000
 	const session = 6 * time.Second
-	group := []string{"connect.session.timeout.ms=6000", "connect.heartbeat.interval.ms=1000"}
-	a := startNode(t, newSpec(t, group...))
-	b := startNode(t, newSpec(t, append(group, "connect.bootstrap.servers="+a.kafka)...))
+	a := startNode(t, newSpec(t, "connect.session.timeout.ms=6000", "connect.heartbeat.interval.ms=1000"))
+	b := startWorker(t, map[string]string{
+		"bootstrap.servers":                 a.kafka,
+		"group.id":                          "connect-cluster",
+		"config.storage.topic":              "connect-configs",
+		"offset.storage.topic":              "connect-offsets",
+		"status.storage.topic":              "connect-status",
+		"config.storage.replication.factor": "-1",
+		"offset.storage.replication.factor": "-1",
+		"status.storage.replication.factor": "-1",
+		"key.converter":                     "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter":                   "org.apache.kafka.connect.json.JsonConverter",
+		"offset.flush.interval.ms":          "1000",
+		"session.timeout.ms":                "6000",
+		"heartbeat.interval.ms":             "1000",
+	})
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.txt")
 	writeLines(t, src, 0, lines/2)
+	// One connector created through each worker: one of them is not the
+	// leader and forwards.
 	a.mustCall(t, "POST", "/connectors", sinkConfig("sink", dst, "fail"), http.StatusCreated)
-	a.mustCall(t, "POST", "/connectors", sourceConfig("source", src, "fail"), http.StatusCreated)
+	b.mustCall(t, "POST", "/connectors", sourceConfig("source", src, "fail"), http.StatusCreated)
 	bID := strings.TrimPrefix(b.rest, "http://")
 	aID := strings.TrimPrefix(a.rest, "http://")
 	onB := func() (names []string) {

@@ -138,6 +138,43 @@ func tail(s string, lines int) string {
 	return strings.Join(parts, "\n")
 }
 
+// startWorker runs "runnel connect distributed" with a worker.properties
+// made of props and waits until it is healthy. It is killed at cleanup.
+func startWorker(t testing.TB, props map[string]string) *node {
+	t.Helper()
+	port := freePort(t)
+	n := &node{rest: "http://127.0.0.1:" + strconv.Itoa(port), log: &syncBuffer{}}
+	props["listeners"] = n.rest
+	var b strings.Builder
+	for k, v := range props {
+		fmt.Fprintf(&b, "%s=%s\n", k, v)
+	}
+	path := filepath.Join(t.TempDir(), "worker.properties")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n.cmd = exec.Command(runnelBin, "connect", "distributed", path)
+	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := n.cmd.Process.Pid
+	t.Cleanup(func() {
+		if n.cmd.ProcessState == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+			n.cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("worker %s log:\n%s", n.rest, tail(n.log.String(), 60))
+		}
+	})
+	waitFor(t, 60*time.Second, "the distributed worker to be healthy", func() bool {
+		code, _ := n.call(t, "GET", "/health", "")
+		return code == http.StatusOK
+	})
+	return n
+}
+
 // kill9 kills the process with SIGKILL: no shutdown code runs.
 func (n *node) kill9(t testing.TB) {
 	t.Helper()

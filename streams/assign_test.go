@@ -230,3 +230,21 @@ func FuzzParseTaskID(f *testing.F) {
 		}
 	})
 }
+
+func TestPartitionPlanExplicitRepartitionCount(t *testing.T) {
+	b := NewBuilder()
+	StreamOf(b, "in", serde.String(), serde.String()).
+		Repartition(Named("spread"), WithNumPartitions(7), WithKeySerde(serde.String()), WithValueSerde(serde.String())).
+		To("out", serde.String(), serde.String())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics, tasks, err := topo.partitionPlan("app", map[string]int32{"in": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topics["app-spread-repartition"] != 7 || tasks[0] != 2 || tasks[1] != 7 {
+		t.Fatalf("topics %v tasks %v", topics, tasks)
+	}
+}

@@ -119,7 +119,8 @@ func (t *Topology) repartitionWriters(appID string) map[string][]int {
 // sub-topologies read and checks co-partitioning, as Kafka Streams'
 // internal topic manager and co-partitioned topics enforcer do:
 //
-//   - a repartition topic that exists keeps its count; a new one gets the
+//   - a repartition topic that exists keeps its count, one made by
+//     Repartition with WithNumPartitions has that count; a new one gets the
 //     largest count among the source topics of the sub-topologies writing
 //     to it, resolved in rounds since those may read repartition topics;
 //   - in a sub-topology with state stores and several source topics (a
@@ -150,6 +151,12 @@ func (t *Topology) partitionPlan(appID string, known map[string]int32) (topics m
 	existing := map[string]bool{}
 	for tp := range topics {
 		existing[tp] = true
+	}
+	// Repartition(WithNumPartitions(n)) fixes a new topic's count.
+	for tp, n := range t.RepartitionPartitions(appID) {
+		if !existing[tp] {
+			topics[tp], existing[tp] = n, true
+		}
 	}
 	// Copartition fix-up for joins first: new repartition topics feeding a
 	// join take the count of that join's existing inputs.

@@ -110,6 +110,11 @@ func New(cfg Config) (*Herder, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if p := w.ConnectProtocol; p != "" && p != "eager" {
+		// Kafka's compatible and sessioned protocols also offer "default",
+		// so Runnel and Java workers still agree on the eager protocol.
+		logger.Info("connect.protocol "+p+" is not supported; this worker uses the eager protocol", "group", w.GroupID)
+	}
 	return &Herder{
 		cfg: cfg, log: logger,
 		reconf:      make(chan string, 64),

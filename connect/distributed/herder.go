@@ -375,15 +375,29 @@ func (h *Herder) writeStatus(ctx context.Context, w statusWrite) {
 	case w.task != nil && w.state.State == string(connect.StateDestroyed):
 		err = h.status.log.send(wctx, kv(statusTaskKey(*w.task), nil))
 	case w.task != nil:
+		if cur, ok := h.status.Task(*w.task); ok && superseded(cur, w.state) {
+			return
+		}
 		err = h.status.PutTask(wctx, *w.task, w.state)
 	case w.state.State == string(connect.StateDestroyed):
 		err = h.status.log.send(wctx, kv(statusConnectorKey(w.name), nil))
 	default:
+		if cur, ok := h.status.Connector(w.name); ok && superseded(cur, w.state) {
+			return
+		}
 		err = h.status.PutConnector(wctx, w.name, w.state)
 	}
 	if err != nil {
 		h.log.Warn("writing status", "connector", w.name, "err", err)
 	}
+}
+
+// superseded reports whether a status write would overwrite one made by
+// another worker in a later generation — a worker that lost the instance
+// in a rebalance reporting its shutdown after the new owner started it.
+// Kafka's status store skips such writes too.
+func superseded(cur, next Status) bool {
+	return cur.WorkerID != next.WorkerID && cur.Generation > next.Generation
 }
 
 // The group callbacks, run on the member's goroutine.

@@ -352,3 +352,21 @@ func TestHerdersShareWork(t *testing.T) {
 		t.Errorf("info of deleted connector: %v", err)
 	}
 }
+
+// A worker that lost an instance in a rebalance must not overwrite the
+// status the new owner wrote in a later generation.
+func TestStatusSuperseded(t *testing.T) {
+	for _, tc := range []struct {
+		cur, next Status
+		want      bool
+	}{
+		{Status{"RUNNING", "", "b:1", 5}, Status{"UNASSIGNED", "", "a:1", 4}, true},
+		{Status{"RUNNING", "", "a:1", 5}, Status{"UNASSIGNED", "", "a:1", 4}, false}, // its own
+		{Status{"RUNNING", "", "b:1", 4}, Status{"RUNNING", "", "a:1", 5}, false},    // newer
+		{Status{"RUNNING", "", "b:1", 5}, Status{"FAILED", "x", "a:1", 5}, false},    // same generation
+	} {
+		if got := superseded(tc.cur, tc.next); got != tc.want {
+			t.Errorf("superseded(%+v, %+v) = %v, want %v", tc.cur, tc.next, got, tc.want)
+		}
+	}
+}

@@ -34,15 +34,16 @@ func (testSource) NewTask() connector.SourceTask                             { r
 // fakeRunner records what the herder runs and reports RUNNING/PAUSED
 // like a worker.
 type fakeRunner struct {
-	h  *Herder
-	mu sync.Mutex
+	h      *Herder
+	mu     sync.Mutex
+	starts map[string]int // connector or task → times started
 	// connector → target; task → config
 	conns map[string]connect.TargetState
 	tasks map[connect.TaskID]map[string]string
 }
 
 func newFakeRunner() *fakeRunner {
-	return &fakeRunner{conns: map[string]connect.TargetState{}, tasks: map[connect.TaskID]map[string]string{}}
+	return &fakeRunner{conns: map[string]connect.TargetState{}, tasks: map[connect.TaskID]map[string]string{}, starts: map[string]int{}}
 }
 
 func stateFor(t connect.TargetState) connect.State {
@@ -58,6 +59,7 @@ func stateFor(t connect.TargetState) connect.State {
 func (r *fakeRunner) StartConnector(name string, props map[string]string, target connect.TargetState) error {
 	r.mu.Lock()
 	r.conns[name] = target
+	r.starts[name]++
 	r.mu.Unlock()
 	r.h.ConnectorState(name, stateFor(target), "")
 	return nil
@@ -92,6 +94,7 @@ func (r *fakeRunner) StopConnector(name string) {
 func (r *fakeRunner) StartTask(id connect.TaskID, _, taskProps map[string]string, target connect.TargetState) error {
 	r.mu.Lock()
 	r.tasks[id] = taskProps
+	r.starts[id.String()]++
 	r.mu.Unlock()
 	r.h.TaskState(id, stateFor(target), "")
 	return nil
@@ -132,6 +135,13 @@ func (r *fakeRunner) ModifyConnectorOffsets(ctx context.Context, name string, _ 
 		return "reset", r.h.OffsetStore().Write(ctx, name, offsets)
 	}
 	return "altered", r.h.OffsetStore().Write(ctx, name, offsets)
+}
+
+// started returns how often an instance was started on this runner.
+func (r *fakeRunner) started(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.starts[name]
 }
 
 func (r *fakeRunner) work() (conns []string, tasks []string) {
@@ -279,6 +289,44 @@ func TestHerdersShareWork(t *testing.T) {
 	if err != nil || len(tasks) != 3 || tasks[2].Config["task"] != "2" {
 		t.Fatalf("task configs %v %v", tasks, err)
 	}
+
+	// A restart request is written by the leader and carried out by the
+	// workers running the instances; a task restart goes to its owner.
+	owner := func(task string) *testWorker {
+		for _, w := range workers {
+			if _, ts := w.r.work(); slices.Contains(ts, task) {
+				return w
+			}
+		}
+		return nil
+	}
+	w0 := owner("src-0")
+	before := w0.r.started("src-0")
+	info, err := follower.h.RestartConnectorAndTasks(ctx, connect.RestartRequest{Connector: "src", IncludeTasks: true})
+	var nl *connect.NotLeaderError
+	if !errors.As(err, &nl) {
+		t.Fatalf("restart on a follower: %v, want NotLeaderError", err)
+	}
+	info, err = leader.h.RestartConnectorAndTasks(ctx, connect.RestartRequest{Connector: "src", IncludeTasks: true})
+	if err != nil || info.Connector.State != connect.StateRestarting || len(info.Tasks) != 3 || info.Tasks[1].State != connect.StateRestarting {
+		t.Fatalf("restart answered %+v %v", info, err)
+	}
+	eventually(t, "src-0 restarted by its worker", func() bool { return w0.r.started("src-0") > before })
+	other := leader
+	if w0 == leader {
+		other = follower
+	}
+	if err := other.h.RestartTask(ctx, connect.TaskID{Connector: "src", Task: 0}); !errors.As(err, &nl) || nl.URL != "http://"+w0.h.cfg.WorkerID {
+		t.Errorf("task restart on a worker not running it: %v, want a NotLeaderError naming its owner", err)
+	}
+	before = w0.r.started("src-0")
+	if err := w0.h.RestartTask(ctx, connect.TaskID{Connector: "src", Task: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if w0.r.started("src-0") != before+1 {
+		t.Errorf("task restart on its owner did not restart it")
+	}
+	eventually(t, "everything running again", split)
 
 	// Pause reaches the running connector, from either worker.
 	if err := follower.h.PauseConnector(ctx, "src"); err != nil {

@@ -95,11 +95,17 @@ func (m *member) run(ctx context.Context) {
 			m.holding = false
 		}
 		a, err := m.joinAndSync(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				m.log.Warn("joining the connect group", "group", m.cfg.GroupID, "err", err)
-				sleep(ctx, m.cfg.RetryBackoff)
-			}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			continue
+		case errors.Is(err, kerr.RebalanceInProgress), errors.Is(err, kerr.IllegalGeneration), errors.Is(err, kerr.UnknownMemberID):
+			// Another member joined or left during our round: rejoin.
+			m.log.Debug("rejoining the connect group", "group", m.cfg.GroupID, "err", err)
+			continue
+		default:
+			m.log.Warn("joining the connect group", "group", m.cfg.GroupID, "err", err)
+			sleep(ctx, m.cfg.RetryBackoff)
 			continue
 		}
 		m.holding = true

@@ -344,3 +344,60 @@ func TestMembersRebalanceOnDeath(t *testing.T) {
 		}
 	})
 }
+
+// mismatchHandler's leader answers CONFIG_MISMATCH once, as a leader
+// behind the config topic does.
+type mismatchHandler struct {
+	workHandler
+	mu         sync.Mutex
+	mismatches int
+	seen       []int16
+}
+
+func (h *mismatchHandler) assign(ctx context.Context, leader string, members map[string]WorkerState) map[string]Assignment {
+	h.mu.Lock()
+	first := h.mismatches == 0
+	h.mismatches++
+	h.mu.Unlock()
+	if first {
+		out := map[string]Assignment{}
+		for id := range members {
+			out[id] = Assignment{Error: AssignmentConfigMismatch, Leader: leader}
+		}
+		return out
+	}
+	return h.workHandler.assign(ctx, leader, members)
+}
+
+func (h *mismatchHandler) assigned(ctx context.Context, a Assignment, gen int32, id string) {
+	h.mu.Lock()
+	h.seen = append(h.seen, a.Error)
+	h.mu.Unlock()
+	if a.Error == AssignmentNoError {
+		h.workHandler.assigned(ctx, a, gen, id)
+	}
+}
+
+// A CONFIG_MISMATCH assignment makes the member rejoin at once; the next
+// round assigns the work.
+func TestMemberRejoinsAfterConfigMismatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := &mismatchHandler{workHandler: workHandler{connectors: map[string]int{"c": 1}}}
+		m := newMember(MemberConfig{GroupID: "g", URL: "http://w:8083/"}, newFakeCoordinator(), h)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { defer close(done); m.run(ctx) }()
+		synctest.Wait()
+		h.mu.Lock()
+		seen := slices.Clone(h.seen)
+		h.mu.Unlock()
+		if !slices.Equal(seen, []int16{AssignmentConfigMismatch, AssignmentNoError}) {
+			t.Errorf("assignments seen %v, want a mismatch then a normal one", seen)
+		}
+		if got := h.work(); !slices.Equal(got, []string{"c", "c-0"}) {
+			t.Errorf("runs %v", got)
+		}
+		cancel()
+		<-done
+	})
+}

@@ -133,6 +133,9 @@ func New(cfg Config) (*Herder, error) {
 func (h *Herder) Run(ctx context.Context, run Runner) error {
 	h.run = run
 	if err := h.open(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the cluster answered
+		}
 		return err
 	}
 	defer h.closeStores()

@@ -203,7 +203,7 @@ func (h *Herder) open(ctx context.Context) error {
 		sleep(ctx, backoff)
 		backoff = min(backoff*2, 5*time.Second)
 	}
-	h.member = newMember(MemberConfig{
+	h.member = newMember(memberConfig{
 		GroupID:           w.GroupID,
 		SessionTimeout:    w.SessionTimeout,
 		HeartbeatInterval: w.HeartbeatInterval,

@@ -17,8 +17,8 @@ type requester interface {
 	Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error)
 }
 
-// MemberConfig configures a worker's membership of the Connect group.
-type MemberConfig struct {
+// memberConfig configures a worker's membership of the Connect group.
+type memberConfig struct {
 	GroupID           string        // group.id
 	SessionTimeout    time.Duration // session.timeout.ms (10000)
 	HeartbeatInterval time.Duration // heartbeat.interval.ms (3000)
@@ -46,7 +46,7 @@ type groupHandler interface {
 // JoinGroup/SyncGroup/Heartbeat/LeaveGroup cycle of Kafka's
 // WorkerCoordinator with the eager protocol.
 type member struct {
-	cfg MemberConfig
+	cfg memberConfig
 	req requester
 	h   groupHandler
 	log *slog.Logger
@@ -58,7 +58,7 @@ type member struct {
 	holding    bool // an assignment is held and not yet revoked
 }
 
-func newMember(cfg MemberConfig, req requester, h groupHandler) *member {
+func newMember(cfg memberConfig, req requester, h groupHandler) *member {
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 10 * time.Second
 	}

@@ -278,7 +278,7 @@ func TestMembersRebalanceOnDeath(t *testing.T) {
 		coord := newFakeCoordinator()
 		conns := map[string]int{"src": 2, "sink": 1}
 		all := []string{"sink", "sink-0", "src", "src-0", "src-1"}
-		cfg := MemberConfig{GroupID: "connect-cluster", SessionTimeout: 10 * time.Second,
+		cfg := memberConfig{GroupID: "connect-cluster", SessionTimeout: 10 * time.Second,
 			HeartbeatInterval: 3 * time.Second, RebalanceTimeout: 60 * time.Second}
 		type worker struct {
 			h      *workHandler
@@ -383,7 +383,7 @@ func (h *mismatchHandler) assigned(ctx context.Context, a Assignment, gen int32,
 func TestMemberRejoinsAfterConfigMismatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &mismatchHandler{workHandler: workHandler{connectors: map[string]int{"c": 1}}}
-		m := newMember(MemberConfig{GroupID: "g", URL: "http://w:8083/"}, newFakeCoordinator(), h)
+		m := newMember(memberConfig{GroupID: "g", URL: "http://w:8083/"}, newFakeCoordinator(), h)
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() { defer close(done); m.run(ctx) }()

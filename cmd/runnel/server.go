@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,9 +19,10 @@ import (
 const serverSynopsis = `runnel server [server.properties] [--config FILE] [--override key=value]...
 
 Runs a Runnel node. With no arguments it runs the embedded default: a
-single node with its data in ./runnel-data, Kafka on 127.0.0.1:9092 and
-Prometheus metrics on http://127.0.0.1:8083/metrics (connect.listeners;
-connect.enabled=false turns the HTTP listener off).
+single node with its data in ./runnel-data, Kafka on 127.0.0.1:9092, and
+the Connect REST API and Prometheus metrics on http://127.0.0.1:8083
+(connect.listeners; connect.* keys configure the embedded Connect worker;
+connect.enabled=false turns both off).
 Configuration uses Apache Kafka's server.properties names; --override
 (repeatable) sets one key and wins over the file.`
 
@@ -64,18 +66,33 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	var admin *adminServer
+	// On shutdown the Connect worker stops first (its tasks commit and it
+	// leaves its group while the broker still answers), then the HTTP
+	// listener, then the broker.
+	runCtx, stopBroker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBroker()
+	var shutdownOnce sync.Once
+	shutdown := func() {
+		shutdownOnce.Do(func() {
+			if admin != nil {
+				sctx, cancel := context.WithTimeout(context.Background(), 35*time.Second)
+				defer cancel()
+				if err := admin.Shutdown(sctx); err != nil {
+					logger.Warn("stopping the HTTP listener", "err", err)
+				}
+			}
+			stopBroker()
+		})
+	}
 	if httpAddr != "" {
 		if admin, err = startAdminServer(httpAddr, reg, logger); err != nil {
 			b.Close()
 			return err
 		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			admin.Shutdown(sctx)
-		}()
-		admin.startConnect(ctx, bc.Connect, b.Addrs(), logger)
+		admin.startConnect(runCtx, bc.Connect, b.Addrs(), logger)
 	}
+	defer shutdown()
+	context.AfterFunc(ctx, shutdown)
 	var addrs []string
 	for i, a := range b.Addrs() {
 		addrs = append(addrs, fmt.Sprintf("%s://%s", bc.Listeners[i].Name, a))
@@ -86,7 +103,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	logger.Info("runnel started", "node_id", bc.NodeID, "cluster_id", b.ClusterID(),
 		"listeners", strings.Join(addrs, ","), "log_dirs", strings.Join(bc.LogDirs, ","), "metrics", metricsURL)
-	err = b.Run(ctx)
+	err = b.Run(runCtx)
 	logger.Info("runnel stopped", "err", err)
 	return err
 }

@@ -186,6 +186,11 @@ func TestWindowedCountSurvivesAKilledInstance(t *testing.T) {
 			if guarantee == streams.ExactlyOnce && out.gaps != 0 {
 				t.Errorf("%d updates were duplicated or lost under exactly_once_v2", out.gaps)
 			}
+			for name, in := range map[string]*instance{"A": a, "B": b} {
+				if strings.Contains(in.log.String(), "DATA RACE") {
+					t.Errorf("instance %s reported a data race:\n%s", name, in.log.String())
+				}
+			}
 			restored := regexp.MustCompile(`msg="restored state stores" .*records=([1-9][0-9]*)`)
 			if !restored.MatchString(b.log.String()) {
 				t.Errorf("the survivor restored nothing from the changelogs:\n%s", tail(b.log.String()))

@@ -202,38 +202,26 @@ func (t *streamThread) handle(ctx context.Context, fetches kgo.Fetches) (bool, e
 		}
 		t.txnOpen = true
 	}
-	m := t.app.metrics
-	var perr error
+	// Group the poll by task; a task reading several partitions takes
+	// their records in timestamp order (the smallest head first), as
+	// Kafka Streams' partition group does within what it has buffered.
+	batches := map[*runTask][]partBatch{}
+	var order []*runTask
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-		if perr != nil {
-			return
-		}
 		tp := topicPart{p.Topic, p.Partition}
 		rt := t.byTP[tp]
-		if rt == nil {
+		if rt == nil || len(p.Records) == 0 {
 			return
 		}
-		for _, r := range p.Records {
-			in := InputRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli()}
-			if len(r.Headers) > 0 {
-				in.Headers = make(Headers, len(r.Headers))
-				for i, h := range r.Headers {
-					in.Headers[i] = Header{Key: h.Key, Value: h.Value}
-				}
-			}
-			start := time.Now()
-			if err := rt.task.Process(in); err != nil {
-				perr = err
-				return
-			}
-			m.processLatency.Observe(time.Since(start).Seconds())
-			m.processed.Inc()
-			rt.consumed[tp] = r.Offset + 1
-			rt.dirty = true
+		if _, ok := batches[rt]; !ok {
+			order = append(order, rt)
 		}
+		batches[rt] = append(batches[rt], partBatch{tp: tp, recs: p.Records})
 	})
-	if perr != nil {
-		return false, perr
+	for _, rt := range order {
+		if err := t.process(rt, batches[rt]); err != nil {
+			return false, err
+		}
 	}
 	requested := false
 	for _, rt := range t.tasks {
@@ -251,6 +239,46 @@ func (t *streamThread) handle(ctx context.Context, fetches kgo.Fetches) (bool, e
 		}
 	}
 	return !t.txnOpen, nil
+}
+
+// partBatch is the polled records of one partition.
+type partBatch struct {
+	tp   topicPart
+	recs []*kgo.Record
+}
+
+// process runs a task's polled records through it, merging its
+// partitions by timestamp and keeping each partition's offset order.
+func (t *streamThread) process(rt *runTask, parts []partBatch) error {
+	m := t.app.metrics
+	for {
+		next := -1
+		for i, pb := range parts {
+			if len(pb.recs) > 0 && (next < 0 || pb.recs[0].Timestamp.Before(parts[next].recs[0].Timestamp)) {
+				next = i
+			}
+		}
+		if next < 0 {
+			return nil
+		}
+		r := parts[next].recs[0]
+		parts[next].recs = parts[next].recs[1:]
+		in := InputRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli()}
+		if len(r.Headers) > 0 {
+			in.Headers = make(Headers, len(r.Headers))
+			for i, h := range r.Headers {
+				in.Headers[i] = Header{Key: h.Key, Value: h.Value}
+			}
+		}
+		start := time.Now()
+		if err := rt.task.Process(in); err != nil {
+			return err
+		}
+		m.processLatency.Observe(time.Since(start).Seconds())
+		m.processed.Inc()
+		rt.consumed[parts[next].tp] = r.Offset + 1
+		rt.dirty = true
+	}
 }
 
 // commit makes the tasks' progress durable: under at_least_once it flushes

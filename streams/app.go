@@ -71,6 +71,7 @@ type App struct {
 	metrics   *appMetrics
 	processID string
 	stores    map[string]storeInfo
+	global    *Task // the global stores' task, set before the threads start
 
 	mu         sync.Mutex // guards the fields below
 	state      State
@@ -92,9 +93,6 @@ func NewApp(t *Topology, cfg Config) (*App, error) {
 	}
 	if len(t.Subtopologies()) == 0 {
 		return nil, fmt.Errorf("%w: no sub-topology reads a topic", ErrTopology)
-	}
-	if len(t.GlobalTopics()) > 0 {
-		return nil, fmt.Errorf("%w: global tables are not supported by the Kafka runtime yet", ErrTopology)
 	}
 	m, err := newAppMetrics(cfg.Registerer, cfg.ApplicationID)
 	if err != nil {
@@ -202,6 +200,13 @@ func (a *App) run(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(a.cfg.StateDir, a.cfg.ApplicationID), 0o755); err != nil {
 		return fmt.Errorf("streams: state.dir: %w", err)
 	}
+	gt, err := newGlobalThread(ctx, a, adm)
+	if err != nil {
+		return err
+	}
+	if gt != nil {
+		a.global = gt.task
+	}
 	threads := make([]*streamThread, a.cfg.NumStreamThreads)
 	for i := range threads {
 		threads[i] = newStreamThread(a, i+1, adm)
@@ -210,13 +215,18 @@ func (a *App) run(ctx context.Context) error {
 	a.threads = threads
 	a.mu.Unlock()
 
-	errs := make(chan error, len(threads))
+	errs := make(chan error, len(threads)+1)
 	var wg sync.WaitGroup
 	for _, t := range threads {
 		wg.Go(func() { errs <- t.run(ctx) })
 	}
+	workers := len(threads)
+	if gt != nil {
+		workers++
+		wg.Go(func() { errs <- gt.run(ctx) })
+	}
 	var first error
-	for range threads {
+	for range workers {
 		if err := <-errs; err != nil && first == nil {
 			first = err
 			a.setState(PendingError)

@@ -37,6 +37,9 @@ type QueryableStore struct {
 // has no such store.
 func (a *App) Store(name string) (*QueryableStore, error) {
 	if _, ok := a.stores[name]; !ok {
+		if _, global := a.topo.stores[name]; global {
+			return nil, fmt.Errorf("%w %q is a global store; querying global stores is not supported yet", ErrStore, name)
+		}
 		return nil, fmt.Errorf("%w %q is not in the topology", ErrStore, name)
 	}
 	return &QueryableStore{app: a, name: name}, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,5 +306,91 @@ func TestAppStartErrors(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// TestAppGlobalTable joins a stream with a global table: rows written
+// before the start are loaded before any record is processed, rows
+// written later reach the store while the App runs.
+func TestAppGlobalTable(t *testing.T) {
+	srv := brokertest.Start(t)
+	cl, adm := newAdmin(t, srv.Addr)
+	createTopic(t, adm, "countries", 2)
+	createTopic(t, adm, "orders", 3)
+	createTopic(t, adm, "orders-out", 1)
+	row := func(code, name string) *kgo.Record {
+		return &kgo.Record{Topic: "countries", Key: []byte(code), Value: []byte(name)}
+	}
+	order := func(id, code string) *kgo.Record {
+		return &kgo.Record{Topic: "orders", Key: []byte(id), Value: []byte(code)}
+	}
+	if err := cl.ProduceSync(t.Context(), row("DE", "Germany"), row("FR", "France")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	b := streams.NewBuilder()
+	countries := streams.GlobalTableOf(b, "countries", serde.String(), serde.String())
+	orders := streams.StreamOf(b, "orders", serde.String(), serde.String())
+	streams.JoinGlobal(orders, countries, func(_, code string) string { return code },
+		func(id, _, country string) string { return id + " ships to " + country }).To("orders-out", serde.String(), serde.String())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	startApp(t, topo, streams.Config{ApplicationID: "glob", BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir(), CommitInterval: 100 * time.Millisecond})
+	if err := cl.ProduceSync(t.Context(), order("o1", "DE"), order("o2", "FR"), order("o3", "XX")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := kgo.NewClient(kgo.SeedBrokers(srv.Addr), kgo.ConsumeTopics("orders-out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	got := map[string]bool{}
+	wait := func(want ...string) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		for {
+			missing := false
+			for _, w := range want {
+				missing = missing || !got[w]
+			}
+			if !missing {
+				return
+			}
+			fs := out.PollFetches(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("have %v, want %v", got, want)
+			}
+			fs.EachRecord(func(r *kgo.Record) { got[string(r.Value)] = true })
+		}
+	}
+	wait("o1 ships to Germany", "o2 ships to France")
+	if err := cl.ProduceSync(t.Context(), row("XX", "Nowhere")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// The row reaches the global store asynchronously; send orders until
+	// one joins it.
+	deadline := time.Now().Add(30 * time.Second)
+	joined := func() bool {
+		for v := range got {
+			if strings.HasSuffix(v, " ships to Nowhere") {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; !joined(); i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("a row written while the App runs never joined: %v", got)
+		}
+		if err := cl.ProduceSync(t.Context(), order("o4-"+strconv.Itoa(i), "XX")).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		out.PollFetches(ctx).EachRecord(func(r *kgo.Record) { got[string(r.Value)] = true })
+		cancel()
+	}
+	if got["o3 ships to "] || len(got) == 0 {
+		t.Fatalf("an order without a row joined: %v", got)
 	}
 }

@@ -609,6 +609,7 @@ func (t *streamThread) openTask(id TaskID) (*runTask, error) {
 		Collector:          t,
 		TimestampExtractor: a.cfg.TimestampExtractor,
 		StateDir:           a.cfg.StateDir,
+		Global:             a.global,
 		Logger:             t.log,
 		OnDrop:             func(_, reason string) { a.metrics.dropped.WithLabelValues(reason).Inc() },
 	})

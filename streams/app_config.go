@@ -80,7 +80,9 @@ type Config struct {
 	// Registerer receives the App's metrics; nil registers none.
 	Registerer prometheus.Registerer
 	// ClientOptions are extra franz-go options given to every client the
-	// App creates (TLS, SASL, …), applied before the App's own.
+	// App creates (TLS, SASL, session timeout, …). They are applied after
+	// the App's own and so win; the group, balancer, isolation and
+	// transactional options must be left alone.
 	ClientOptions []kgo.Opt
 }
 

@@ -293,15 +293,20 @@ func (t *streamThread) commit(ctx context.Context) error {
 		t.app.metrics.commits.Inc()
 		t.app.metrics.commitLatency.Observe(time.Since(start).Seconds())
 	}()
+	if t.eos && !t.txnOpen {
+		// Flushing stores may forward records (suppression buffers);
+		// they belong in a transaction too.
+		if err := t.sess.Begin(); err != nil {
+			return fmt.Errorf("streams: %s: begin transaction: %w", t.name, err)
+		}
+		t.txnOpen = true
+	}
 	for _, rt := range t.tasks {
 		if err := rt.task.Commit(); err != nil {
 			return err
 		}
 	}
 	if t.eos {
-		if !t.txnOpen {
-			return nil
-		}
 		committed, err := t.sess.End(ctx, kgo.TryCommit)
 		t.txnOpen = false
 		t.rebalanced = false
@@ -528,6 +533,9 @@ func (t *streamThread) setUpTasks(ctx context.Context) error {
 		created = append(created, rt)
 	}
 	if err := t.restore(ctx, created); err != nil {
+		for _, rt := range created {
+			rt.task.Close()
+		}
 		return err
 	}
 	for _, rt := range created {

@@ -12,7 +12,7 @@ import (
 // encodes back to the same bytes.
 func FuzzChangeSerde(f *testing.F) {
 	cs := changeSerde{inner: erase1(serde.String())}
-	for _, c := range []change{{newV: "a"}, {oldV: "b"}, {newV: "new", oldV: "old"}, {}} {
+	for _, c := range []change{{newV: "a"}, {oldV: "b"}, {newV: "new", oldV: "old"}, {newV: "", oldV: ""}} {
 		b, err := cs.Serialize("t", c)
 		if err != nil {
 			f.Fatal(err)
@@ -38,11 +38,12 @@ func FuzzChangeSerde(f *testing.F) {
 // FuzzForeignKeyWrappers checks the subscription and response encodings of
 // foreign-key joins the same way.
 func FuzzForeignKeyWrappers(f *testing.F) {
-	ss := subscriptionSerde[string]{pk: serde.String()}
+	ss := subscriptionSerde[string]{pk: serde.String(), pkTopic: func(t string) string { return t + "-pk" }}
 	rs := responseSerde[string]{vs: serde.String()}
 	for _, s := range []subscription{
-		{hash: bytes.Repeat([]byte{7}, 16), instruction: fkPropagateOnlyIfValue, pk: "pk", partition: 3},
-		{instruction: fkDeleteAndPropagate, pk: "", partition: 0},
+		{version: 1, hash: bytes.Repeat([]byte{7}, 16), instruction: fkPropagateOnlyIfValue, pk: "pk", partition: 3},
+		{version: 1, instruction: fkDeleteAndPropagate, pk: "", partition: 0},
+		{version: 0, hash: bytes.Repeat([]byte{9}, 16), instruction: fkDeleteNoPropagate, pk: "old", partition: -1},
 	} {
 		b, err := ss.Serialize("t", s)
 		if err != nil {
@@ -64,7 +65,7 @@ func FuzzForeignKeyWrappers(f *testing.F) {
 				t.Fatal(err)
 			}
 			s2, err := ss.Deserialize("t", again)
-			if err != nil || !bytes.Equal(s2.hash, s.hash) || s2.pk != s.pk || s2.instruction != s.instruction || s2.partition != s.partition {
+			if err != nil || !bytes.Equal(again, data) || !bytes.Equal(s2.hash, s.hash) || s2.pk != s.pk || s2.instruction != s.instruction || s2.partition != s.partition || s2.version != s.version {
 				t.Fatalf("subscription round trip of %x: %+v then %+v (%v)", data, s, s2, err)
 			}
 		}

@@ -2,10 +2,9 @@ package streams
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"strings"
 
 	"github.com/runnel/runnel/state"
 	"github.com/runnel/runnel/streams/serde"
@@ -22,26 +21,33 @@ const (
 	prefixTableSink      = "KTABLE-SINK-"
 )
 
-// Subscription instructions (Kafka's SubscriptionWrapper.Instruction).
+// Subscription instructions, with the byte values of Kafka's
+// SubscriptionWrapper.Instruction.
 const (
-	fkDeleteAndPropagate byte = iota
-	fkDeleteNoPropagate
-	fkPropagateNullIfNoValue
-	fkPropagateOnlyIfValue
+	fkDeleteNoPropagate      byte = 0 // forget the subscription, answer nothing
+	fkDeleteAndPropagate     byte = 1 // forget it and answer null
+	fkPropagateNullIfNoValue byte = 2 // answer the right value, or null
+	fkPropagateOnlyIfValue   byte = 3 // answer only if there is a right value
 )
 
 // subscription is what a left row sends to the partition of its foreign
-// key: the hash of its value (nil when deleted), what to do, its primary
-// key and the partition to answer to.
+// key (Kafka's SubscriptionWrapper): the hash of its value (nil when
+// deleted), what to do, its primary key and the partition to answer to
+// (-1 when unknown: version 0 wrappers do not carry it). version is the
+// wrapper version it was read as, kept so that a stored subscription is
+// logged as it came.
 type subscription struct {
+	version     byte
 	hash        []byte
 	instruction byte
 	pk          any
 	partition   int32
 }
 
-// fkResponse is what the right side answers: the hash it was sent, and
-// the right row's value (nil when none).
+// fkResponse is what the right side answers (Kafka's
+// SubscriptionResponseWrapper): the hash it was sent, and the right row's
+// value (nil when none). partition, the left partition to answer to, is
+// not written to the response topic; it only chooses the partition.
 type fkResponse struct {
 	hash      []byte
 	value     any
@@ -106,32 +112,40 @@ func fkJoin[K, V, KO, VO, VR any](left Table[K, V], right Table[KO, VO], leftJoi
 		return Table[K, VR]{b: b}
 	}
 	lks, lvs, rks, rvs := left.ks, left.vs, right.ks, right.vs
-	hashOf := func(v any) []byte {
-		if v == nil {
-			return nil
-		}
-		vb, err := lvs.Serialize(subTopic+"-vh", v.(V))
-		if err != nil {
-			return nil
-		}
-		h := fnv.New128a()
-		h.Write(vb)
-		return h.Sum(nil)
+	// Values, keys and foreign keys serialized outside a topic use Kafka's
+	// pseudo topics <application.id>-<subscription topic>-vh, -pk and -fk.
+	pseudo := func(ctx *nodeContext, suffix string) string {
+		return ctx.task.topo.runtimeTopic(subTopic, true, ctx.task.appID) + suffix
 	}
-	fkBytes := func(fk any) []byte {
+	hashOf := func(ctx *nodeContext, v any) ([]byte, error) {
+		if v == nil {
+			return nil, nil
+		}
+		vb, err := lvs.Serialize(pseudo(ctx, "-vh"), v.(V))
+		if err != nil {
+			return nil, err
+		}
+		return valueHash(vb), nil
+	}
+	fkBytesIn := func(topic string, fk any) []byte {
 		if isNull(fk) {
 			return nil
 		}
-		kb, _ := rks.Serialize(subTopic+"-fk", fk.(KO))
+		kb, _ := rks.Serialize(topic, fk.(KO))
 		return kb
 	}
+	fkBytes := func(ctx *nodeContext, fk any) []byte { return fkBytesIn(pseudo(ctx, "-fk"), fk) }
 
 	// Left side: send subscriptions keyed by foreign key.
 	b.addProcessor(regName, funcSupplier(func(ctx *nodeContext, r anyRecord) {
 		c := r.Value.(change)
-		hash := hashOf(c.newV)
+		hash, err := hashOf(ctx, c.newV)
+		if err != nil {
+			ctx.task.fail(fmt.Errorf("streams: foreign-key join %q: hash the value: %w", ctx.pn.n.name, err))
+			return
+		}
 		send := func(fk any, instr byte) {
-			ctx.forward(anyRecord{Key: fk, Value: subscription{hash: hash, instruction: instr, pk: r.Key, partition: ctx.task.rc.partition},
+			ctx.forward(anyRecord{Key: fk, Value: subscription{version: subscriptionVersion, hash: hash, instruction: instr, pk: r.Key, partition: ctx.task.rc.partition},
 				Timestamp: r.Timestamp, Headers: r.Headers})
 		}
 		extract := func(v any) any {
@@ -143,7 +157,7 @@ func fkJoin[K, V, KO, VO, VR any](left Table[K, V], right Table[KO, VO], leftJoi
 		if leftJoin {
 			if c.oldV != nil {
 				oldFK, newFK := extract(c.oldV), extract(c.newV)
-				if !isNull(oldFK) && !bytes.Equal(fkBytes(newFK), fkBytes(oldFK)) {
+				if !isNull(oldFK) && !bytes.Equal(fkBytes(ctx, newFK), fkBytes(ctx, oldFK)) {
 					send(oldFK, fkDeleteAndPropagate)
 				}
 				send(newFK, fkPropagateNullIfNoValue)
@@ -168,7 +182,7 @@ func fkJoin[K, V, KO, VO, VR any](left Table[K, V], right Table[KO, VO], leftJoi
 				ctx.task.drop(ctx.pn.n.name, "null foreign key")
 				return
 			}
-			if !bytes.Equal(fkBytes(newFK), fkBytes(oldFK)) {
+			if !bytes.Equal(fkBytes(ctx, newFK), fkBytes(ctx, oldFK)) {
 				send(oldFK, fkDeleteNoPropagate)
 			}
 			send(newFK, fkPropagateNullIfNoValue)
@@ -181,11 +195,13 @@ func fkJoin[K, V, KO, VO, VR any](left Table[K, V], right Table[KO, VO], leftJoi
 			send(newFK, fkPropagateOnlyIfValue)
 		}
 	}), left.node)
-	subSerde := subscriptionSerde[K]{pk: lks}
+	// The wrapper serializes the primary key with the -pk pseudo topic: the
+	// runtime subscription topic's name with that suffix.
+	subSerde := subscriptionSerde[K]{pk: lks, pkTopic: func(topic string) string { return topic + "-pk" }}
 	b.addNode(&node{name: regSink, kind: sinkNode, topic: subTopic, internal: true, parents: []string{regName},
 		ser: func(topic string, k, v any) ([]byte, []byte, error) {
 			vb, err := subSerde.Serialize(topic, v.(subscription))
-			return fkBytes(k), vb, err
+			return fkBytesIn(topic, k), vb, err
 		}})
 	b.addSource(&node{name: regSource, topics: []string{subTopic}, internal: true,
 		deser: func(topic string, kb, vb []byte) (any, any, error) {
@@ -203,16 +219,24 @@ func fkJoin[K, V, KO, VO, VR any](left Table[K, V], right Table[KO, VO], leftJoi
 
 	// Right side: keep subscriptions, answer them, and answer again when
 	// the right row changes.
-	combined := func(fk, pk any) ([]byte, error) {
-		pb, err := lks.Serialize(subTopic+"-pk", pk.(K))
+	// The subscription store is keyed by Kafka's CombinedKey.
+	combined := func(ctx *nodeContext, fk, pk any) ([]byte, error) {
+		pb, err := lks.Serialize(pseudo(ctx, "-pk"), pk.(K))
 		if err != nil {
 			return nil, err
 		}
-		fb := fkBytes(fk)
-		out := binary.BigEndian.AppendUint32(nil, uint32(len(fb)))
-		return append(append(out, fb...), pb...), nil
+		return combinedKey(fkBytes(ctx, fk), pb), nil
 	}
-	b.addStore(&kvBuilder{name: storeName, ks: erase1(serde.Bytes()), vs: erase1[subscription](subSerde), opts: applyStoreOptions(nil)})
+	// The store's value serde sees the changelog topic; the primary key
+	// inside still uses the -pk pseudo topic, as Kafka's wrapper serde does.
+	// The store's serde is handed <application.id>-<store>-changelog.
+	storeSubSerde := subscriptionSerde[K]{pk: lks, pkTopic: func(topic string) string {
+		if app, ok := strings.CutSuffix(topic, "-"+storeName+"-changelog"); ok {
+			return app + "-" + subTopic + "-pk"
+		}
+		return subTopic + "-pk"
+	}}
+	b.addStore(&kvBuilder{name: storeName, ks: erase1(serde.Bytes()), vs: erase1[subscription](storeSubSerde), opts: applyStoreOptions(nil)})
 	b.addProcessor(receiveName, func() anyProcessor {
 		return &fkReceiveProc{store: storeName, combined: combined}
 	}, regSource)
@@ -220,19 +244,14 @@ func fkJoin[K, V, KO, VO, VR any](left Table[K, V], right Table[KO, VO], leftJoi
 	b.addProcessor(joinForeignName, func() anyProcessor { return &fkJoinForeignProc{getter: rg} }, receiveName)
 	b.connect(joinForeignName, rg.stores...)
 	b.addProcessor(foreignJoinName, func() anyProcessor {
-		return &fkForeignJoinProc{store: storeName, prefix: func(fk any) []byte {
-			fb := fkBytes(fk)
-			return append(binary.BigEndian.AppendUint32(nil, uint32(len(fb))), fb...)
-		}, pkOf: func(key []byte) (any, error) {
-			if len(key) < 4 {
-				return nil, errFKFormat
+		return &fkForeignJoinProc{store: storeName, prefix: func(ctx *nodeContext, fk any) []byte {
+			return combinedKey(fkBytes(ctx, fk), nil)
+		}, pkOf: func(ctx *nodeContext, key []byte) (any, error) {
+			_, pb, err := splitCombinedKey(key)
+			if err != nil {
+				return nil, err
 			}
-			n := int(binary.BigEndian.Uint32(key))
-			if len(key) < 4+n {
-				return nil, errFKFormat
-			}
-			pk, err := lks.Deserialize(subTopic+"-pk", key[4+n:])
-			return pk, err
+			return lks.Deserialize(pseudo(ctx, "-pk"), pb)
 		}}
 	}, right.node)
 	b.connect(foreignJoinName, storeName)
@@ -283,7 +302,7 @@ type fkReceiveProc struct {
 	ctx      *nodeContext
 	store    string
 	st       *rawKV
-	combined func(fk, pk any) ([]byte, error)
+	combined func(ctx *nodeContext, fk, pk any) ([]byte, error)
 }
 
 func (p *fkReceiveProc) init(ctx *nodeContext) { p.ctx, p.st = ctx, ctx.stateStore(p.store).(*rawKV) }
@@ -298,7 +317,11 @@ func (p *fkReceiveProc) process(r anyRecord) {
 		p.ctx.forward(anyRecord{Key: fkKey{pk: s.pk}, Value: s, Timestamp: r.Timestamp, Headers: r.Headers})
 		return
 	}
-	key, err := p.combined(r.Key, s.pk)
+	if s.version > subscriptionVersion {
+		p.ctx.task.fail(fmt.Errorf("%w: subscription version %d", errFKFormat, s.version))
+		return
+	}
+	key, err := p.combined(p.ctx, r.Key, s.pk)
 	if err != nil {
 		p.ctx.task.fail(err)
 		return
@@ -361,8 +384,8 @@ type fkForeignJoinProc struct {
 	ctx    *nodeContext
 	store  string
 	st     *rawKV
-	prefix func(fk any) []byte
-	pkOf   func(key []byte) (any, error)
+	prefix func(ctx *nodeContext, fk any) []byte
+	pkOf   func(ctx *nodeContext, key []byte) (any, error)
 }
 
 func (p *fkForeignJoinProc) init(ctx *nodeContext) {
@@ -375,13 +398,13 @@ func (p *fkForeignJoinProc) process(r anyRecord) {
 		return
 	}
 	c := r.Value.(change)
-	subs, err := p.st.prefixScan(p.prefix(r.Key))
+	subs, err := p.st.prefixScan(p.prefix(p.ctx, r.Key))
 	if err != nil {
 		p.ctx.task.fail(err)
 		return
 	}
 	for _, e := range subs {
-		pk, err := p.pkOf(e.Key)
+		pk, err := p.pkOf(p.ctx, e.Key)
 		if err != nil {
 			p.ctx.task.fail(err)
 			return
@@ -398,7 +421,7 @@ type fkResolveProc struct {
 	getter   *getterSupplier
 	get      valueGetter
 	leftJoin bool
-	hashOf   func(v any) []byte
+	hashOf   func(ctx *nodeContext, v any) ([]byte, error)
 	joiner   func(v, vo any) any
 }
 
@@ -414,7 +437,12 @@ func (p *fkResolveProc) process(r anyRecord) {
 	if !ok {
 		cur = nil
 	}
-	if !bytes.Equal(resp.hash, p.hashOf(cur)) {
+	hash, err := p.hashOf(p.ctx, cur)
+	if err != nil {
+		p.ctx.task.fail(fmt.Errorf("streams: foreign-key join %q: hash the value: %w", p.ctx.pn.n.name, err))
+		return
+	}
+	if !bytes.Equal(resp.hash, hash) {
 		return // a newer left value overtook this answer
 	}
 	var result any
@@ -422,75 +450,6 @@ func (p *fkResolveProc) process(r anyRecord) {
 		result = p.joiner(cur, resp.value)
 	}
 	p.ctx.forward(anyRecord{Key: r.Key, Value: result, Timestamp: r.Timestamp, Headers: r.Headers})
-}
-
-// subscriptionSerde writes a subscription: version (1), instruction, hash
-// length (0 or 16) and hash, partition (int32 big-endian), primary key.
-type subscriptionSerde[K any] struct{ pk Serde[K] }
-
-func (s subscriptionSerde[K]) Serialize(topic string, v subscription) ([]byte, error) {
-	pb, err := s.pk.Serialize(topic, as[K](v.pk))
-	if err != nil {
-		return nil, err
-	}
-	out := []byte{1, v.instruction, byte(len(v.hash))}
-	out = append(out, v.hash...)
-	out = binary.BigEndian.AppendUint32(out, uint32(v.partition))
-	return append(out, pb...), nil
-}
-
-func (s subscriptionSerde[K]) Deserialize(topic string, b []byte) (subscription, error) {
-	var v subscription
-	if len(b) < 3 || b[0] != 1 || len(b) < 3+int(b[2])+4 {
-		return v, fmt.Errorf("%w: subscription of %d bytes", errFKFormat, len(b))
-	}
-	v.instruction = b[1]
-	n := int(b[2])
-	if n > 0 {
-		v.hash = bytes.Clone(b[3 : 3+n])
-	}
-	v.partition = int32(binary.BigEndian.Uint32(b[3+n:]))
-	pk, err := s.pk.Deserialize(topic, b[3+n+4:])
-	v.pk = pk
-	return v, err
-}
-
-// responseSerde writes a response: version (1), hash length and hash,
-// partition (int32 big-endian), a presence byte and the right value.
-type responseSerde[VO any] struct{ vs Serde[VO] }
-
-func (s responseSerde[VO]) Serialize(topic string, v fkResponse) ([]byte, error) {
-	out := []byte{1, byte(len(v.hash))}
-	out = append(out, v.hash...)
-	out = binary.BigEndian.AppendUint32(out, uint32(v.partition))
-	if v.value == nil {
-		return append(out, 0), nil
-	}
-	vb, err := s.vs.Serialize(topic, v.value.(VO))
-	if err != nil {
-		return nil, err
-	}
-	return append(append(out, 1), vb...), nil
-}
-
-func (s responseSerde[VO]) Deserialize(topic string, b []byte) (fkResponse, error) {
-	var v fkResponse
-	if len(b) < 2 || b[0] != 1 || len(b) < 2+int(b[1])+5 {
-		return v, fmt.Errorf("%w: response of %d bytes", errFKFormat, len(b))
-	}
-	n := int(b[1])
-	if n > 0 {
-		v.hash = bytes.Clone(b[2 : 2+n])
-	}
-	v.partition = int32(binary.BigEndian.Uint32(b[2+n:]))
-	if b[2+n+4] == 1 {
-		x, err := s.vs.Deserialize(topic, b[2+n+5:])
-		if err != nil {
-			return v, err
-		}
-		v.value = x
-	}
-	return v, nil
 }
 
 // prefixScan returns the entries whose key starts with prefix.

@@ -307,54 +307,87 @@ func (p *deriveProc) process(r anyRecord) {
 	}
 }
 
-// changeSerde writes a change through a repartition topic: a flag byte
-// (bit 0: new value present, bit 1: old value present), then for each
-// present value a 4-byte big-endian length and the value's bytes.
+// changeSerde is Kafka's ChangedSerializer/ChangedDeserializer: how a
+// table change crosses a repartition topic (table GroupBy). The last byte
+// is an encoding flag:
+//
+//	0: old ‖ 0                          (only the old value)
+//	1: new ‖ 1                          (only the new value)
+//	2: varint(len(new)) ‖ new ‖ old ‖ 2 (both; zig-zag varint, KIP-904)
+//	3, 4, 5: as 0, 1, 2 with an isLatest byte (0 or 1) before the flag
+//
+// It writes 0, 1 and 2, as Kafka 3.9 does, and reads all six. isLatest
+// only matters to versioned tables, which Runnel does not have, so it is
+// checked and dropped.
 type changeSerde struct{ inner erasedSerde }
 
-func (s changeSerde) Serialize(topic string, c change) ([]byte, error) {
-	var flags byte
-	var out []byte
-	for i, v := range []any{c.newV, c.oldV} {
-		if v == nil {
-			continue
-		}
-		flags |= 1 << i
-		b, err := s.inner.ser(topic, v)
-		if err != nil {
-			return nil, err
-		}
-		out = binary.BigEndian.AppendUint32(out, uint32(len(b)))
-		out = append(out, b...)
-	}
-	return append([]byte{flags}, out...), nil
-}
-
 var errChange = errors.New("streams: malformed change record")
+
+func (s changeSerde) Serialize(topic string, c change) ([]byte, error) {
+	ser := func(v any) ([]byte, error) {
+		if v == nil {
+			return nil, nil
+		}
+		return s.inner.ser(topic, v)
+	}
+	nb, err := ser(c.newV)
+	if err != nil {
+		return nil, err
+	}
+	ob, err := ser(c.oldV)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.newV != nil && c.oldV != nil:
+		out := binary.AppendVarint(make([]byte, 0, binary.MaxVarintLen32+len(nb)+len(ob)+1), int64(len(nb)))
+		out = append(append(out, nb...), ob...)
+		return append(out, 2), nil
+	case c.newV != nil:
+		return append(append(make([]byte, 0, len(nb)+1), nb...), 1), nil
+	case c.oldV != nil:
+		return append(append(make([]byte, 0, len(ob)+1), ob...), 0), nil
+	}
+	return nil, fmt.Errorf("%w: both the new and the old value are null", errChange)
+}
 
 func (s changeSerde) Deserialize(topic string, data []byte) (change, error) {
 	var c change
 	if len(data) < 1 {
-		return c, errChange
+		return c, fmt.Errorf("%w: empty", errChange)
 	}
-	flags, rest := data[0], data[1:]
-	vals := [2]any{}
-	for i := range 2 {
-		if flags&(1<<i) == 0 {
-			continue
+	flag, body := data[len(data)-1], data[:len(data)-1]
+	if flag >= 3 && flag <= 5 {
+		if len(body) < 1 || body[len(body)-1] > 1 {
+			return c, fmt.Errorf("%w: bad isLatest byte", errChange)
 		}
-		if len(rest) < 4 {
-			return c, errChange
+		flag, body = flag-3, body[:len(body)-1]
+	}
+	var nb, ob []byte
+	switch flag {
+	case 0:
+		ob = body
+	case 1:
+		nb = body
+	case 2:
+		n, w := binary.Varint(body)
+		if w <= 0 || n < 0 || n > int64(len(body)-w) || n > 1<<31-1 {
+			return c, fmt.Errorf("%w: bad new-value length", errChange)
 		}
-		n := int(binary.BigEndian.Uint32(rest))
-		if len(rest) < 4+n {
-			return c, errChange
-		}
-		v, err := s.inner.deser(topic, rest[4:4+n])
-		if err != nil {
+		nb, ob = body[w:w+int(n)], body[w+int(n):]
+	default:
+		return c, fmt.Errorf("%w: unknown encoding flag %d", errChange, flag)
+	}
+	var err error
+	if nb != nil {
+		if c.newV, err = s.inner.deser(topic, nb); err != nil {
 			return c, err
 		}
-		vals[i], rest = v, rest[4+n:]
 	}
-	return change{newV: vals[0], oldV: vals[1]}, nil
+	if ob != nil {
+		if c.oldV, err = s.inner.deser(topic, ob); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/runnel/runnel/broker/brokertest"
 	"github.com/runnel/runnel/broker/record"
@@ -155,8 +156,13 @@ func TestTransactionalRequests(t *testing.T) {
 			break
 		}
 	}
-	// A second InitProducerID fences the first producer.
+	// A second InitProducerID fences the first producer (retried, as
+	// clients do, while the commit's last state change is written).
 	again := initProducerID(t, c, 4, id)
+	for i := 0; i < 200 && again.ErrorCode == kerr.ConcurrentTransactions.Code; i++ {
+		time.Sleep(10 * time.Millisecond)
+		again = initProducerID(t, c, 4, id)
+	}
 	if again.ErrorCode != 0 || again.ProducerID != pid || again.ProducerEpoch != epoch+1 {
 		t.Fatalf("InitProducerID again: %s id %d epoch %d", codeName(again.ErrorCode), again.ProducerID, again.ProducerEpoch)
 	}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"reflect"
 	"testing"
+	"time"
 
+	"github.com/runnel/runnel/state"
 	"github.com/runnel/runnel/streams/serde"
 )
 
@@ -229,3 +232,145 @@ func (s topicSpy) Serialize(topic string, v string) ([]byte, error) {
 	return []byte(v), nil
 }
 func (s topicSpy) Deserialize(_ string, b []byte) (string, error) { return string(b), nil }
+
+// TestSuppressionBufferFormat checks buffer entries against the changelog
+// values Kafka 3.9's InMemoryTimeOrderedKeyValueChangeBuffer writes
+// (BufferValue, then the buffer time) for the same entries.
+func TestSuppressionBufferFormat(t *testing.T) {
+	one, two, three := unhex(t, "0000000000000001"), unhex(t, "0000000000000002"), unhex(t, "0000000000000003")
+	in := bufferContext{timestamp: 5, offset: 2, topic: "in"}
+	for _, c := range []struct {
+		name  string
+		e     bufferEntry
+		kafka string
+	}{
+		{"first update", bufferEntry{ctx: in, new: one, time: 10},
+			"0000000000000005000000000000000200000002696e0000000000000000ffffffffffffffff000000080000000000000001000000000000000a"},
+		{"old value", bufferEntry{ctx: in, old: one, new: two, time: 10},
+			"0000000000000005000000000000000200000002696e0000000000000000ffffffff000000080000000000000001000000080000000000000002000000000000000a"},
+		{"old same as prior", bufferEntry{ctx: in, prior: one, old: one, new: two, time: 10},
+			"0000000000000005000000000000000200000002696e0000000000000000000000080000000000000001fffffffe000000080000000000000002000000000000000a"},
+		{"headers and a null new value", bufferEntry{
+			ctx:   bufferContext{timestamp: 1700000000000, offset: 42, topic: "orders", partition: 3, headers: Headers{{Key: "h", Value: []byte("v")}, {Key: "n"}}},
+			prior: two, old: three, time: -7},
+			"0000018bcfe56800000000000000002a000000066f7264657273000000030000000200000001680000000176000000016effffffff000000080000000000000002000000080000000000000003fffffffffffffffffffffff9"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := hex.EncodeToString(encodeBufferEntry(&c.e)); got != c.kafka {
+				t.Errorf("encode =\n%s, want\n%s", got, c.kafka)
+			}
+			back, err := decodeBufferEntry(unhex(t, c.kafka))
+			if err != nil || !reflect.DeepEqual(*back, c.e) {
+				t.Errorf("decode = %+v, %v; want %+v", back, err, c.e)
+			}
+			// Kafka reads the buffer time and ignores what follows.
+			padded, err := decodeBufferEntry(append(unhex(t, c.kafka), 0, 0, 0, 0))
+			if err != nil || padded.time != c.e.time {
+				t.Errorf("decode with padding = %+v, %v", padded, err)
+			}
+		})
+	}
+	for _, bad := range []string{"", "0000000000000005", "0000000000000005000000000000000200000002696e" + "00000000" + "fffffffe",
+		"0000000000000005000000000000000200000002696e00000000ffffffff" + "fffffffd"} {
+		if _, err := decodeBufferEntry(unhex(t, bad)); !errors.Is(err, ErrStore) {
+			t.Errorf("decode(%s): err = %v, want ErrStore", bad, err)
+		}
+	}
+}
+
+// TestSuppressionChangelog runs a final-results suppression and checks its
+// changelog carries Kafka's format, header v=3 included, then restores a
+// task from an entry as Kafka writes it and checks the held result is
+// emitted with the record context it was written with.
+func TestSuppressionChangelog(t *testing.T) {
+	build := func() *Topology {
+		b := NewBuilder()
+		s := StreamOf(b, "in", serde.String(), serde.Int64())
+		counts := Count(WindowedBy(GroupByKey(s), Tumbling(10*time.Millisecond)), Materialized("counts"))
+		Suppress(counts, UntilWindowCloses().WithName("final")).ToStream().To("out", TimeWindowedSerde(serde.String(), 10*time.Millisecond), serde.Int64())
+		topo, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return topo
+	}
+	changelog := ChangelogTopic("app", "final-store")
+	key := append([]byte("a"), make([]byte, 8)...) // "a" ‖ window start 0
+
+	out := collector{}
+	task, err := build().NewTask(TaskConfig{ApplicationID: "app", Collector: out, ID: TaskID{Partition: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer task.Close()
+	for i, ts := range []int64{1, 2, 5} {
+		kb, _ := serde.String().Serialize("", "a")
+		vb, _ := serde.Int64().Serialize("", 1)
+		if err := task.Process(InputRecord{Topic: "in", Partition: 2, Offset: int64(i), Key: kb, Value: vb, Timestamp: ts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(out[changelog]) != 0 {
+		t.Fatalf("buffer logged before the commit: %v", out[changelog])
+	}
+	if err := task.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	recs := out[changelog]
+	if len(recs) != 1 {
+		t.Fatalf("changelog has %d records, want 1", len(recs))
+	}
+	r := recs[0]
+	if v, ok := r.Headers.Get("v"); !ok || !bytes.Equal(v, []byte{3}) || !bytes.Equal(r.Key, key) || r.Partition != 2 {
+		t.Fatalf("changelog record key %x header v=%x partition %d", r.Key, v, r.Partition)
+	}
+	e, err := decodeBufferEntry(r.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := serde.Int64().Deserialize("", e.new); n != 3 || e.time != 10 || e.ctx.timestamp != 5 || e.ctx.topic != "in" || e.ctx.partition != 2 || e.ctx.offset != 2 {
+		t.Errorf("logged entry = %+v (new count %d)", e, n)
+	}
+
+	// A task restored from an entry Kafka wrote: count 1 for [a@0/10),
+	// record context in/0/7 at 5 with header h=v, buffer time 10.
+	out = collector{}
+	restored, err := build().NewTask(TaskConfig{ApplicationID: "app", Collector: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	kafka := unhex(t, "0000000000000005000000000000000700000002696e000000000000000100000001680000000176ffffffffffffffff000000080000000000000001000000000000000a")
+	if err := restored.Restore("final-store", []state.ChangelogRecord{{Key: key, Value: kafka, Timestamp: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := serde.String().Serialize("", "b")
+	vb, _ := serde.Int64().Serialize("", 1)
+	if err := restored.Process(InputRecord{Topic: "in", Offset: 8, Key: kb, Value: vb, Timestamp: 12}); err != nil {
+		t.Fatal(err)
+	}
+	if err := restored.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out["out"]) != 1 {
+		t.Fatalf("restored buffer emitted %d records, want 1", len(out["out"]))
+	}
+	o := out["out"][0]
+	h, _ := o.Headers.Get("h")
+	if n, _ := serde.Int64().Deserialize("", o.Value); !bytes.Equal(o.Key, key) || n != 1 || o.Timestamp != 5 || string(h) != "v" {
+		t.Errorf("emitted %x=%d@%d headers %v", o.Key, n, o.Timestamp, o.Headers)
+	}
+	// Emitting it logs a tombstone for the key.
+	var tomb bool
+	for _, r := range out[changelog] {
+		tomb = tomb || (bytes.Equal(r.Key, key) && r.Value == nil)
+	}
+	if !tomb {
+		t.Errorf("no tombstone for the emitted key in %v", out[changelog])
+	}
+}
+
+// collector keeps a task's output by topic.
+type collector map[string][]OutputRecord
+
+func (c collector) Send(r OutputRecord) error { c[r.Topic] = append(c[r.Topic], r); return nil }

@@ -3,12 +3,9 @@ package streams
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/runnel/runnel/streams/serde"
 )
 
 // Kafka Streams' suppression name prefixes.
@@ -81,7 +78,7 @@ func Suppress[K, V any](t Table[K, V], s Suppressed) Table[K, V] {
 		return t
 	}
 	ks, vs := erase1(t.ks), erase1(t.vs)
-	b.addStore(&kvBuilder{name: storeName, ks: erase1(serde.Bytes()), vs: erase1(serde.Bytes()), opts: applyStoreOptions(nil)})
+	b.addStore(&bufferBuilder{name: storeName})
 	b.addProcessor(name, func() anyProcessor {
 		return &suppressProc{cfg: s, grace: grace, end: end, ks: ks, vs: vs, store: storeName}
 	}, t.node)
@@ -91,7 +88,7 @@ func Suppress[K, V any](t Table[K, V], s Suppressed) Table[K, V] {
 	return out
 }
 
-// buffered is one key's held update.
+// buffered is one key's held update, decoded: the store keeps its bytes.
 type buffered struct {
 	key     any
 	kb      []byte
@@ -102,9 +99,10 @@ type buffered struct {
 	headers Headers
 }
 
-// suppressProc is Kafka's KTableSuppressProcessor with an in-memory
-// time-ordered buffer: updates are held per key and emitted, oldest buffer
-// time first, once buffer time <= stream time - (grace or limit).
+// suppressProc is Kafka's KTableSuppressProcessor over its in-memory
+// time-ordered buffer (see bufferStore): updates are held per key and
+// emitted, oldest buffer time first, once buffer time <= stream time -
+// (grace or limit).
 type suppressProc struct {
 	ctx      *nodeContext
 	cfg      Suppressed
@@ -112,7 +110,7 @@ type suppressProc struct {
 	end      func(any) int64
 	ks, vs   erasedSerde
 	store    string
-	st       *rawKV
+	st       *bufferStore
 	loaded   bool
 	buf      map[string]*buffered
 	observed int64
@@ -120,81 +118,53 @@ type suppressProc struct {
 
 func (p *suppressProc) init(ctx *nodeContext) {
 	p.ctx, p.buf, p.observed = ctx, map[string]*buffered{}, minTime
-	p.st = ctx.stateStore(p.store).(*rawKV)
+	p.st = ctx.stateStore(p.store).(*bufferStore)
 }
 func (p *suppressProc) close() {}
 
-// load rebuilds the buffer from the store, once, so a restored store's
-// entries are emitted in time.
+// load decodes the store's entries, once, so that entries restored from
+// the changelog are emitted in time.
 func (p *suppressProc) load() error {
 	p.loaded = true
-	all, err := p.st.scan(nil, nil)
-	if err != nil {
-		return err
-	}
-	for _, kv := range all {
-		e, err := p.decode(kv.Key.([]byte), kv.Value.([]byte))
+	for k, e := range p.st.entries {
+		b, err := p.decode([]byte(k), e)
 		if err != nil {
 			return err
 		}
-		p.buf[string(e.kb)] = e
-		p.observed = max(p.observed, e.ts)
+		p.buf[k] = b
+		p.observed = max(p.observed, b.ts)
 	}
 	return nil
 }
 
-// encode writes a held update: buffer time, record time, then the new and
-// prior values each as a presence byte, a 4-byte length and the bytes.
-func (p *suppressProc) encode(e *buffered) ([]byte, error) {
-	out := be64(be64(nil, e.time), e.ts)
-	for _, v := range []any{e.newV, e.prior} {
-		if v == nil {
-			out = append(out, 0)
+// decode turns a stored entry into a held update.
+func (p *suppressProc) decode(kb []byte, e *bufferEntry) (*buffered, error) {
+	topic := p.st.topic()
+	key, err := p.ks.deser(topic, kb)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: deserialize key: %w", ErrStore, p.store, err)
+	}
+	b := &buffered{key: key, kb: kb, time: e.time, ts: e.ctx.timestamp, headers: e.ctx.headers}
+	for _, x := range []struct {
+		b   []byte
+		dst *any
+	}{{e.new, &b.newV}, {e.prior, &b.prior}} {
+		if x.b == nil {
 			continue
 		}
-		b, err := p.vs.ser(p.store, v)
-		if err != nil {
-			return nil, err
+		if *x.dst, err = p.vs.deser(topic, x.b); err != nil {
+			return nil, fmt.Errorf("%w %q: deserialize value: %w", ErrStore, p.store, err)
 		}
-		out = binary.BigEndian.AppendUint32(append(out, 1), uint32(len(b)))
-		out = append(out, b...)
 	}
-	return out, nil
+	return b, nil
 }
 
-func (p *suppressProc) decode(kb, b []byte) (*buffered, error) {
-	bad := fmt.Errorf("%w %q: malformed suppression buffer entry", ErrStore, p.store)
-	if len(b) < 16 {
-		return nil, bad
+// serialize returns v's bytes for the buffer, nil for null.
+func (p *suppressProc) serialize(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
 	}
-	key, err := p.ks.deser(p.store, kb)
-	if err != nil {
-		return nil, err
-	}
-	e := &buffered{key: key, kb: kb, time: int64(binary.BigEndian.Uint64(b)), ts: int64(binary.BigEndian.Uint64(b[8:]))}
-	rest := b[16:]
-	for _, dst := range []*any{&e.newV, &e.prior} {
-		if len(rest) < 1 {
-			return nil, bad
-		}
-		if rest[0] == 0 {
-			rest = rest[1:]
-			continue
-		}
-		if len(rest) < 5 {
-			return nil, bad
-		}
-		n := int(binary.BigEndian.Uint32(rest[1:]))
-		if len(rest) < 5+n {
-			return nil, bad
-		}
-		v, err := p.vs.deser(p.store, rest[5:5+n])
-		if err != nil {
-			return nil, err
-		}
-		*dst, rest = v, rest[5+n:]
-	}
-	return e, nil
+	return p.vs.ser(p.st.topic(), v)
 }
 
 func (p *suppressProc) process(r anyRecord) {
@@ -206,7 +176,7 @@ func (p *suppressProc) process(r anyRecord) {
 	}
 	p.observed = max(p.observed, r.Timestamp)
 	c := r.Value.(change)
-	kb, err := p.ks.ser(p.store, r.Key)
+	kb, err := p.ks.ser(p.st.topic(), r.Key)
 	if err != nil {
 		p.ctx.task.fail(fmt.Errorf("streams: suppress %q: %w", p.ctx.pn.n.name, err))
 		return
@@ -217,20 +187,28 @@ func (p *suppressProc) process(r anyRecord) {
 	}
 	// A key keeps its place (buffer time) when updated again, as Kafka's
 	// non-resetting buffer does.
+	nb, err := p.serialize(c.newV)
+	var ob []byte
+	if err == nil {
+		ob, err = p.serialize(c.oldV)
+	}
+	if err != nil {
+		p.ctx.task.fail(fmt.Errorf("streams: suppress %q: %w", p.ctx.pn.n.name, err))
+		return
+	}
+	rc := p.ctx.task.rc
+	stored := &bufferEntry{ctx: bufferContext{timestamp: r.Timestamp, offset: rc.offset, topic: rc.topic, partition: rc.partition, headers: r.Headers},
+		prior: ob, old: ob, new: nb, time: t}
 	e, ok := p.buf[string(kb)]
 	if !ok {
 		e = &buffered{key: r.Key, kb: kb, prior: c.oldV, time: t}
 		p.buf[string(kb)] = e
+	} else if prev := p.st.entries[string(kb)]; prev != nil {
+		stored.prior = prev.prior
 	}
+	stored.time = e.time
 	e.newV, e.ts, e.headers = c.newV, r.Timestamp, r.Headers
-	vb, err := p.encode(e)
-	if err == nil {
-		err = p.st.put(kb, vb, r.Timestamp)
-	}
-	if err != nil {
-		p.ctx.task.fail(err)
-		return
-	}
+	p.st.put(kb, stored)
 	p.enforce()
 }
 
@@ -270,10 +248,7 @@ func (p *suppressProc) ordered() []*buffered {
 
 func (p *suppressProc) emit(e *buffered) {
 	delete(p.buf, string(e.kb))
-	if err := p.st.put(e.kb, nil, e.ts); err != nil {
-		p.ctx.task.fail(err)
-		return
-	}
+	p.st.remove(e.kb)
 	// Final results never carry deletes (merged sessions).
 	if e.newV == nil && p.cfg.finalResults {
 		return

@@ -374,3 +374,28 @@ func TestSuppressionChangelog(t *testing.T) {
 type collector map[string][]OutputRecord
 
 func (c collector) Send(r OutputRecord) error { c[r.Topic] = append(c[r.Topic], r); return nil }
+
+// TestOuterJoinStoreFormat checks the left/outer stream-stream join's
+// shared store values against Kafka's layout: ListSerializer over byte
+// arrays (strategy 1 = VARIABLE_SIZE, int32 count, int32 length and bytes
+// per entry) of LeftOrRightValues (side byte, value bytes).
+func TestOuterJoinStoreFormat(t *testing.T) {
+	str := erase1(serde.String())
+	i64 := erase1(serde.Int64())
+	// A left "ab" then a right 7 under the same key (they are never mixed
+	// in Kafka, whose key carries the side, but the format allows it).
+	kafka := "01" + "00000002" + "00000003" + "01" + "6162" + "00000009" + "00" + "0000000000000007"
+	got := encodeValueList([][]byte{append([]byte{1}, "ab"...), append([]byte{0}, unhex(t, "0000000000000007")...)})
+	if hex.EncodeToString(got) != kafka {
+		t.Errorf("encodeValueList = %x, want %s", got, kafka)
+	}
+	vals, err := decodeValueList(str, i64, "t", unhex(t, kafka))
+	if err != nil || len(vals) != 2 || vals[0] != "ab" || vals[1] != int64(7) {
+		t.Errorf("decodeValueList = %v, %v", vals, err)
+	}
+	for _, bad := range []string{"00", "0100000001", "0000000000", "010000000100000002016100", "01000000010000000102", "0100000001000000010261"} {
+		if _, err := decodeValueList(str, str, "t", unhex(t, bad)); !errors.Is(err, errOuterFormat) {
+			t.Errorf("decodeValueList(%s): err = %v, want errOuterFormat", bad, err)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package streams
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -419,8 +418,8 @@ func (b *outerBuilder) open(env storeEnv) (storeImpl, error) {
 
 // outerStore keys entries as Kafka's TimestampedKeyAndJoinSide:
 // timestamp (int64 big-endian) ‖ side (1 left, 0 right) ‖ key, so they
-// iterate in time order. A value is a list of records' values, each a
-// 4-byte big-endian length and the value bytes.
+// iterate in time order. A value is the list of those records' values in
+// Kafka's ListValueStore format (see encodeValueList).
 type outerStore struct {
 	*outerBuilder
 	env storeEnv
@@ -435,8 +434,17 @@ func (s *outerStore) Restore(records []state.ChangelogRecord) error {
 	return s.db.Restore(records)
 }
 
+// topic is what keys and values are serialized for: the changelog topic,
+// as Kafka's metered stores do, or the store name when logging is off.
+func (s *outerStore) topic() string {
+	if s.env.changelog != "" {
+		return s.env.changelog
+	}
+	return s.name
+}
+
 func (s *outerStore) key(ts int64, left bool, k any) ([]byte, error) {
-	kb, err := s.ks.ser(s.name, k)
+	kb, err := s.ks.ser(s.topic(), k)
 	if err != nil {
 		return nil, fmt.Errorf("%w %q: serialize key: %w", ErrStore, s.name, err)
 	}
@@ -452,11 +460,11 @@ func (s *outerStore) add(ts int64, left bool, k, v any) error {
 	if err != nil {
 		return err
 	}
-	vs := s.rvs
+	vs, side := s.rvs, byte(0)
 	if left {
-		vs = s.lvs
+		vs, side = s.lvs, 1
 	}
-	vb, err := vs.ser(s.name, v)
+	vb, err := vs.ser(s.topic(), v)
 	if err != nil {
 		return fmt.Errorf("%w %q: serialize value: %w", ErrStore, s.name, err)
 	}
@@ -464,8 +472,11 @@ func (s *outerStore) add(ts int64, left bool, k, v any) error {
 	if err != nil {
 		return err
 	}
-	list := binary.BigEndian.AppendUint32(bytes.Clone(old), uint32(len(vb)))
-	return s.b.Put(key, append(list, vb...))
+	items, err := splitValueList(old)
+	if err != nil {
+		return fmt.Errorf("%w %q: %w", ErrStore, s.name, err)
+	}
+	return s.b.Put(key, encodeValueList(append(items, append([]byte{side}, vb...))))
 }
 
 func (s *outerStore) remove(ts int64, left bool, k any) error {
@@ -497,24 +508,79 @@ type outerEntry struct {
 
 var errOuterFormat = errors.New("streams: malformed outer join store entry")
 
-// decodeValueList decodes an outer-join store value: a list of values, each
-// a 4-byte big-endian length and the value's bytes.
-func decodeValueList(vs erasedSerde, topic string, data []byte) ([]any, error) {
-	var out []any
-	for rest := data; len(rest) > 0; {
+// The outer store's values are Kafka's ListValueStore values: a list
+// serialized by Kafka's ListSerializer over byte arrays (strategy byte 1,
+// VARIABLE_SIZE; int32 count; each entry an int32 length and the bytes),
+// each entry a LeftOrRightValue (1 for a left value, 0 for a right one,
+// then the value's bytes). Its changelog carries the whole list.
+const listVariableSize = 1
+
+// encodeValueList writes entries as a Kafka list of byte arrays.
+func encodeValueList(items [][]byte) []byte {
+	n := 5
+	for _, it := range items {
+		n += 4 + len(it)
+	}
+	out := binary.BigEndian.AppendUint32(append(make([]byte, 0, n), listVariableSize), uint32(len(items)))
+	for _, it := range items {
+		out = append(binary.BigEndian.AppendUint32(out, uint32(len(it))), it...)
+	}
+	return out
+}
+
+// splitValueList returns the entries of a Kafka list of byte arrays; nil
+// data is the empty list.
+func splitValueList(data []byte) ([][]byte, error) {
+	if data == nil {
+		return nil, nil
+	}
+	if len(data) < 5 || data[0] != listVariableSize {
+		return nil, fmt.Errorf("%w: list header", errOuterFormat)
+	}
+	count := binary.BigEndian.Uint32(data[1:])
+	if uint64(count) > uint64(len(data)-5)/4 {
+		return nil, fmt.Errorf("%w: list of %d entries in %d bytes", errOuterFormat, count, len(data))
+	}
+	items := make([][]byte, 0, count)
+	rest := data[5:]
+	for range count {
 		if len(rest) < 4 {
-			return nil, errOuterFormat
+			return nil, fmt.Errorf("%w: short list", errOuterFormat)
 		}
-		n := int(binary.BigEndian.Uint32(rest))
-		if n < 0 || len(rest)-4 < n {
-			return nil, errOuterFormat
+		n := binary.BigEndian.Uint32(rest)
+		if uint64(n) > uint64(len(rest)-4) {
+			return nil, fmt.Errorf("%w: list entry of %d bytes", errOuterFormat, int32(n))
 		}
-		v, err := vs.deser(topic, rest[4:4+n])
+		items = append(items, rest[4:4+n])
+		rest = rest[4+n:]
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the list", errOuterFormat, len(rest))
+	}
+	return items, nil
+}
+
+// decodeValueList decodes an outer-join store value into its values, each
+// read with the serde of its side.
+func decodeValueList(lvs, rvs erasedSerde, topic string, data []byte) ([]any, error) {
+	items, err := splitValueList(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, len(items))
+	for _, it := range items {
+		if len(it) < 1 || it[0] > 1 {
+			return nil, fmt.Errorf("%w: bad side flag", errOuterFormat)
+		}
+		vs := rvs
+		if it[0] == 1 {
+			vs = lvs
+		}
+		v, err := vs.deser(topic, it[1:])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, v)
-		rest = rest[4+n:]
 	}
 	return out, nil
 }
@@ -530,14 +596,10 @@ func (s *outerStore) all() ([]outerEntry, error) {
 			return nil, errOuterFormat
 		}
 		e := outerEntry{raw: kv.Key, ts: int64(binary.BigEndian.Uint64(kv.Key)), left: kv.Key[8] == 1}
-		if e.key, err = s.ks.deser(s.name, kv.Key[9:]); err != nil {
+		if e.key, err = s.ks.deser(s.topic(), kv.Key[9:]); err != nil {
 			return nil, err
 		}
-		vs := s.rvs
-		if e.left {
-			vs = s.lvs
-		}
-		if e.values, err = decodeValueList(vs, s.name, kv.Value); err != nil {
+		if e.values, err = decodeValueList(s.lvs, s.rvs, s.topic(), kv.Value); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

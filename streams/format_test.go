@@ -2,9 +2,12 @@ package streams
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -397,5 +400,109 @@ func TestOuterJoinStoreFormat(t *testing.T) {
 		if _, err := decodeValueList(str, str, "t", unhex(t, bad)); !errors.Is(err, errOuterFormat) {
 			t.Errorf("decodeValueList(%s): err = %v, want errOuterFormat", bad, err)
 		}
+	}
+}
+
+// taskReading builds the task (partition p) of the sub-topology that reads
+// topic.
+func taskReading(t *testing.T, topo *Topology, topic string, p int32, out collector) *Task {
+	t.Helper()
+	for id := range 8 {
+		task, err := topo.NewTask(TaskConfig{ApplicationID: "app", Collector: out, ID: TaskID{Subtopology: id, Partition: p}})
+		if err != nil {
+			continue
+		}
+		for _, tp := range task.Topics() {
+			if tp == topic {
+				t.Cleanup(func() { task.Close() })
+				return task
+			}
+		}
+		task.Close()
+	}
+	t.Fatalf("no sub-topology reads %q", topic)
+	return nil
+}
+
+// TestInternalTopicBytes checks what a running topology writes to its
+// internal topics: the foreign-key join's subscription (Murmur3 hash of
+// the serialized left value, primary key, the left partition) and store
+// key, and a table GroupBy's change records.
+func TestInternalTopicBytes(t *testing.T) {
+	b := NewBuilder()
+	orders := TableOf(b, "orders", serde.String(), serde.String())
+	customers := TableOf(b, "customers", serde.String(), serde.String())
+	JoinForeignKey(orders, customers, func(v string) string { return v[:2] }, func(v, c string) string { return v + c }).
+		ToStream().To("out", serde.String(), serde.String())
+	counts := Count(GroupTableBy(customers, func(k, v string) (string, string) { return v, k },
+		WithKeySerde(serde.String()), WithValueSerde(serde.String()), Named("by-country")))
+	counts.ToStream().To("counts", serde.String(), serde.Int64())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := collector{}
+	left := taskReading(t, topo, "orders", 5, out)
+	value := `nl{"total":3}`
+	if err := left.Process(InputRecord{Topic: "orders", Partition: 5, Key: []byte("order-1"), Value: []byte(value), Timestamp: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var sub []OutputRecord
+	for topic, recs := range out {
+		if strings.HasPrefix(topic, "app-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-") && strings.HasSuffix(topic, "-topic") {
+			sub = recs
+		}
+	}
+	if len(sub) != 1 {
+		t.Fatalf("subscription records: %v", out)
+	}
+	h1, h2 := murmur3Hash128([]byte(value), murmur3Seed)
+	want := append([]byte{1, fkPropagateOnlyIfValue}, binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, h1), h2)...)
+	want = binary.BigEndian.AppendUint32(append(want, "order-1"...), 5)
+	if string(sub[0].Key) != "nl" || !bytes.Equal(sub[0].Value, want) {
+		t.Errorf("subscription %q=%x, want \"nl\"=%x", sub[0].Key, sub[0].Value, want)
+	}
+
+	// The right side keeps it under CombinedKey and logs the wrapper.
+	out = collector{}
+	right := taskReading(t, topo, sub[0].Topic, 5, out)
+	if err := right.Process(InputRecord{Topic: sub[0].Topic, Partition: 5, Key: sub[0].Key, Value: sub[0].Value, Timestamp: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := right.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var logged bool
+	for topic, recs := range out {
+		if strings.HasPrefix(topic, "app-KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-") && strings.HasSuffix(topic, "-changelog") {
+			for _, r := range recs {
+				logged = logged || (bytes.Equal(r.Key, combinedKey([]byte("nl"), []byte("order-1"))) && bytes.Equal(r.Value, want))
+			}
+		}
+	}
+	if !logged {
+		t.Errorf("subscription store changelog lacks CombinedKey(nl, order-1) = the wrapper: %v", out)
+	}
+
+	// A customer moving country sends its old and new rows to the
+	// repartition topic: -nl under nl, +de under de.
+	out = collector{}
+	cust := taskReading(t, topo, "customers", 0, out)
+	for i, v := range []string{"nl", "de"} {
+		if err := cust.Process(InputRecord{Topic: "customers", Offset: int64(i), Key: []byte("c1"), Value: []byte(v), Timestamp: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cust.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, r := range out["app-by-country-repartition"] {
+		got = append(got, string(r.Key)+"="+hex.EncodeToString(r.Value))
+	}
+	// "c1" ‖ 1: new only; "c1" ‖ 0: old only (Kafka 3.9's flags).
+	if wantRecs := []string{"nl=633101", "nl=633100", "de=633101"}; !slices.Equal(got, wantRecs) {
+		t.Errorf("repartition records %v, want %v", got, wantRecs)
 	}
 }

@@ -54,6 +54,20 @@
 // kept in Kafka's timestamped format (timestamp ‖ value); changelogs carry
 // the plain value stamped with that timestamp.
 //
+// # Internal formats
+//
+// Everything written to internal topics is in Kafka Streams' own byte
+// formats, so a Runnel application and a Kafka Streams application with
+// the same topology can share them: window store keys key‖start‖seq and
+// session keys key‖end‖start in changelogs; table GroupBy changes in
+// Kafka's ChangedSerializer format (value(s) then a flag byte); the
+// foreign-key join's SubscriptionWrapper (with the Murmur3 hash128 of the
+// serialized left value), SubscriptionResponseWrapper and CombinedKey
+// store keys; the suppression buffer's version 3 changelog entries (header
+// v=3); and the outer-join store's ListValueStore lists of
+// LeftOrRightValues. fkjoin_format.go, suppress_buffer.go and
+// changeSerde in table.go lay them out.
+//
 // # Nulls
 //
 // Kafka's null values (tombstones) travel through the engine as a nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -504,5 +505,27 @@ func TestInternalTopicBytes(t *testing.T) {
 	// "c1" ‖ 1: new only; "c1" ‖ 0: old only (Kafka 3.9's flags).
 	if wantRecs := []string{"nl=633101", "nl=633100", "de=633101"}; !slices.Equal(got, wantRecs) {
 		t.Errorf("repartition records %v, want %v", got, wantRecs)
+	}
+}
+
+// BenchmarkValueHash measures the Murmur3 hash foreign-key joins compute
+// for every left update, beside a plain copy of the same bytes (the
+// limit: reading them once).
+func BenchmarkValueHash(b *testing.B) {
+	for _, size := range []int{64, 1024} {
+		data := bytes.Repeat([]byte("abcdefgh"), size/8)
+		b.Run(fmt.Sprintf("murmur3-hash128/%dB", size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				valueHash(data)
+			}
+		})
+		b.Run(fmt.Sprintf("limit-copy/%dB", size), func(b *testing.B) {
+			dst := make([]byte, size)
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				copy(dst, data)
+			}
+		})
 	}
 }

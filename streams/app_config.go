@@ -48,9 +48,11 @@ type Config struct {
 	// StateDir is the root of persistent stores (default: <os temp
 	// dir>/runnel-streams; Kafka uses /tmp/kafka-streams). state.dir
 	StateDir string
-	// CacheMaxBytes bounds the record caches of all threads (default
-	// 10485760). Runnel's stores forward every update; the value is
-	// accepted and checked for compatibility. statestore.cache.max.bytes
+	// CacheMaxBytes bounds the record caches of all threads, divided
+	// evenly between them (default 10485760; negative turns caching off,
+	// as 0 does in a properties file). Cached stores forward an update
+	// per key when the cache flushes (at commit or eviction), not every
+	// update. statestore.cache.max.bytes
 	CacheMaxBytes int64
 	// ReplicationFactor of the internal topics this App creates; -1 (the
 	// default) uses the broker's default.replication.factor.
@@ -198,6 +200,9 @@ func ConfigFromProperties(props map[string]string) (Config, error) {
 				return Config{}, err
 			}
 			c.CacheMaxBytes = n
+			if n == 0 {
+				c.CacheMaxBytes = -1 // caching off
+			}
 		case "replication.factor":
 			n, err := strconv.Atoi(v)
 			if err != nil || (n < 1 && n != -1) {

@@ -141,8 +141,34 @@ func startApp(t *testing.T, topo *streams.Topology, cfg streams.Config) (*stream
 }
 
 func TestAppCountsExactlyAndRestores(t *testing.T) {
-	for _, guarantee := range []string{streams.AtLeastOnce, streams.ExactlyOnce} {
-		t.Run(guarantee, func(t *testing.T) {
+	cases := []struct {
+		name, guarantee string
+		// cache is statestore.cache.max.bytes; -1 forwards every update.
+		cache int64
+	}{
+		{"at_least_once", streams.AtLeastOnce, 0},
+		{"exactly_once_v2", streams.ExactlyOnce, -1},
+		{"exactly_once_v2/cached", streams.ExactlyOnce, 0},
+	}
+	for _, tc := range cases {
+		guarantee := tc.guarantee
+		// checkUpdates asserts exactly-once output: without a cache every
+		// update of a key, in order, exactly once; with one (updates of a
+		// key folded until the cache flushes) strictly increasing counts.
+		checkUpdates := func(t *testing.T, seen map[string][]int64, when string) {
+			t.Helper()
+			if guarantee != streams.ExactlyOnce {
+				return
+			}
+			for k, vs := range seen {
+				for i, v := range vs {
+					if tc.cache < 0 && v != int64(i+1) || tc.cache >= 0 && i > 0 && v <= vs[i-1] {
+						t.Fatalf("%skey %s: update %d is %d; updates %v", when, k, i, v, vs)
+					}
+				}
+			}
+		}
+		t.Run(tc.name, func(t *testing.T) {
 			srv := brokertest.Start(t)
 			cl, adm := newAdmin(t, srv.Addr)
 			createTopic(t, adm, "words", 3)
@@ -162,6 +188,7 @@ func TestAppCountsExactlyAndRestores(t *testing.T) {
 				NumStreamThreads:    2,
 				Registerer:          reg,
 				ClientOptions:       []kgo.Opt{kgo.SessionTimeout(6 * time.Second)},
+				CacheMaxBytes:       tc.cache,
 			}
 			topo := countTopology(t)
 			app, done := startApp(t, topo, cfg)
@@ -171,16 +198,7 @@ func TestAppCountsExactlyAndRestores(t *testing.T) {
 				want["w"+strconv.Itoa(i%keys)]++
 			}
 			seen := readCounts(t, srv.Addr, want)
-			if guarantee == streams.ExactlyOnce {
-				// Every update of a key, in order, exactly once.
-				for k, vs := range seen {
-					for i, v := range vs {
-						if v != int64(i+1) {
-							t.Fatalf("key %s: update %d is %d; updates %v", k, i, v, vs)
-						}
-					}
-				}
-			}
+			checkUpdates(t, seen, "")
 
 			// Interactive queries see the same counts.
 			q, err := streams.QueryKeyValue[string, int64](app, "counts")
@@ -222,15 +240,7 @@ func TestAppCountsExactlyAndRestores(t *testing.T) {
 				want[k] *= 2
 			}
 			seen = readCounts(t, srv.Addr, want)
-			if guarantee == streams.ExactlyOnce {
-				for k, vs := range seen {
-					for i, v := range vs {
-						if v != int64(i+1) {
-							t.Fatalf("after restart, key %s: update %d is %d", k, i, v)
-						}
-					}
-				}
-			}
+			checkUpdates(t, seen, "after restart, ")
 			for k, w := range want {
 				if got := lastValues(seen)[k]; got != w {
 					t.Fatalf("after restart, %s = %d, want %d", k, got, w)

@@ -60,6 +60,10 @@ type streamThread struct {
 	lastCommit time.Time
 	rr         int32 // round-robin partition of keyless records
 
+	// cache is the thread's record cache (nil: caching off), shared by
+	// its tasks' cached stores and flushed when they commit.
+	cache *state.Cache
+
 	ackMu   sync.Mutex
 	acked   map[topicPart]int64 // highest acknowledged offset per changelog partition
 	prodErr error
@@ -93,6 +97,11 @@ func newStreamThread(a *App, idx int, adm *kadm.Client) *streamThread {
 		acked: map[topicPart]int64{},
 	}
 	t.log = a.log.With("thread", t.name)
+	if a.cfg.CacheMaxBytes > 0 {
+		// statestore.cache.max.bytes is shared by the threads, as in
+		// Kafka Streams; NewCache fails only on a negative size.
+		t.cache, _ = state.NewCache(state.CacheConfig{MaxBytes: max(a.cfg.CacheMaxBytes/int64(max(a.cfg.NumStreamThreads, 1)), 1), Logger: t.log})
+	}
 	empty := []string{}
 	t.held.Store(&empty)
 	return t
@@ -617,6 +626,7 @@ func (t *streamThread) openTask(id TaskID) (*runTask, error) {
 		Collector:          t,
 		TimestampExtractor: a.cfg.TimestampExtractor,
 		StateDir:           a.cfg.StateDir,
+		Cache:              t.cache,
 		Global:             a.global,
 		Logger:             t.log,
 		OnDrop:             func(_, reason string) { a.metrics.dropped.WithLabelValues(reason).Inc() },

@@ -44,7 +44,7 @@ func TestExactlyOnceAbortRebuildsState(t *testing.T) {
 	}
 	produce(10)
 	app, err := NewApp(topo, Config{ApplicationID: "abort", BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir(),
-		ProcessingGuarantee: ExactlyOnce})
+		ProcessingGuarantee: ExactlyOnce, CacheMaxBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

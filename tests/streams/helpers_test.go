@@ -74,8 +74,11 @@ func runInstance() int {
 		StateDir:            os.Getenv("STATE_DIR"),
 		CommitInterval:      200 * time.Millisecond,
 		NumStreamThreads:    2,
-		ClientOptions:       []kgo.Opt{kgo.SessionTimeout(6 * time.Second), kgo.HeartbeatInterval(time.Second)},
-		Logger:              newLogger(),
+		// Every update is forwarded (no record cache), so the checker can
+		// see each count of each window exactly once.
+		CacheMaxBytes: -1,
+		ClientOptions: []kgo.Opt{kgo.SessionTimeout(6 * time.Second), kgo.HeartbeatInterval(time.Second)},
+		Logger:        newLogger(),
 	}
 	app, err := streams.NewApp(topo, cfg)
 	if err != nil {

@@ -8,10 +8,10 @@ import (
 	"github.com/runnel/runnel/connect/internal/configgolden"
 )
 
-// checkConfigGolden compares plugin configuration definitions with those of
-// Kafka's plugins of the same class (testdata/config_golden.tsv, written by
-// connect/converter/testdata/gen/ConfigGolden.java); see
-// configgolden.Compare for what must match.
+// checkConfigGolden compares the converters' configuration definitions with those of Kafka's
+// JsonConverter and StringConverter
+// (testdata/config_golden.tsv, written by
+// connect/converter/testdata/gen/ConfigGolden.java).
 func checkConfigGolden(t *testing.T, defs map[string]*configdef.Def) {
 	t.Helper()
 	configgolden.Compare(t, defs, filepath.Join("testdata", "config_golden.tsv"))

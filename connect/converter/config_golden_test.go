@@ -8,8 +8,8 @@ import (
 	"github.com/runnel/runnel/connect/internal/configgolden"
 )
 
-// checkConfigGolden compares the converters' configuration definitions with those of Kafka's
-// JsonConverter and StringConverter
+// checkConfigGolden compares the converters' configuration definitions
+// with those of Kafka's JsonConverter and StringConverter
 // (testdata/config_golden.tsv, written by
 // connect/converter/testdata/gen/ConfigGolden.java).
 func checkConfigGolden(t *testing.T, defs map[string]*configdef.Def) {

@@ -114,3 +114,46 @@ func TestLogTail(t *testing.T) {
 		}
 	}
 }
+
+// failedTB is a testing.TB whose test has failed; it keeps its cleanups
+// and what is logged.
+type failedTB struct {
+	testing.TB
+	cleanups []func()
+	logs     []string
+}
+
+func (f *failedTB) Helper()           {}
+func (f *failedTB) Failed() bool      { return true }
+func (f *failedTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *failedTB) Logf(format string, args ...any) {
+	f.logs = append(f.logs, fmt.Sprintf(format, args...))
+}
+
+func TestFailedTestPrintsLog(t *testing.T) {
+	p := child(t, "deaf")
+	f := &failedTB{TB: t}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PROC_CHILD=deaf")
+	q := Start(f, "deaf child", cmd)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(q.Log.String(), "child ready") {
+		if q.Exited() || time.Now().After(deadline) {
+			t.Fatalf("child did not start: %q", q.Log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, fn := range f.cleanups {
+		fn()
+	}
+	if !q.Exited() {
+		t.Fatal("the child still runs after cleanup")
+	}
+	want := fmt.Sprintf("deaf child (pid %d) log:\nchild ready\n", q.Cmd.Process.Pid)
+	if len(f.logs) != 1 || f.logs[0] != want {
+		t.Errorf("logged %q, want %q", f.logs, want)
+	}
+	if p.Exited() {
+		t.Error("cleanup of one test's process ended another's")
+	}
+}

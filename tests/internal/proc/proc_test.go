@@ -136,6 +136,7 @@ func TestFailedTestPrintsLog(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "PROC_CHILD=deaf")
 	q := Start(f, "deaf child", cmd)
+	t.Cleanup(func() { q.kill() }) // should the test stop before f's cleanups run
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(q.Log.String(), "child ready") {
 		if q.Exited() || time.Now().After(deadline) {

@@ -435,17 +435,17 @@ func (g *group) isSubscribedTo(topic string) bool {
 // the topics as an int32 count of int16-length strings). Nothing else of
 // the metadata is read.
 func subscriptionTopics(b []byte) ([]string, bool) {
-	r := reader{b: b}
-	r.int16()
-	n := r.int32()
-	if r.err != nil || n < 0 || int(n) > len(r.b)/2 {
+	r := newReader(b)
+	r.Int16()
+	n := r.Int32()
+	if r.Err != nil || n < 0 || int(n) > len(r.B)/2 {
 		return nil, false
 	}
 	topics := make([]string, 0, n)
 	for range n {
 		topics = append(topics, r.string())
 	}
-	return topics, r.err == nil
+	return topics, r.Err == nil
 }
 
 // hasOffsets reports whether the group holds offsets or has commits in

@@ -29,7 +29,7 @@ func (s *shard) join(req JoinRequest, reply func(JoinResult)) {
 	switch {
 	case !s.acceptJoiningMember(g, req.MemberID):
 		if m := g.members[req.MemberID]; m != nil {
-			s.timers.cancel(sessionKey(g, m.id))
+			s.timers.Cancel(sessionKey(g, m.id))
 			g.completeJoin(m, JoinResult{Err: ErrGroupMaxSizeReached})
 			g.completeSync(m, SyncResult{Err: ErrGroupMaxSizeReached})
 		}
@@ -85,7 +85,7 @@ func (s *shard) newMemberJoin(g *group, req JoinRequest, reply func(JoinResult))
 		// KIP-394: the member must come back with this ID, so that a
 		// client that times out and retries does not add members.
 		g.pending[id] = true
-		s.timers.set(timerKey{kind: timerPending, group: g.id, member: id}, s.now.Add(req.SessionTimeout))
+		s.timers.Set(timerKey{kind: timerPending, group: g.id, member: id}, s.now.Add(req.SessionTimeout))
 		reply(JoinResult{Err: ErrMemberIDRequired, MemberID: id})
 	default:
 		s.addMemberAndRebalance(g, id, req, reply)
@@ -108,7 +108,7 @@ func (s *shard) currentMemberJoin(g *group, req JoinRequest, reply func(JoinResu
 			reply(JoinResult{Err: ErrUnknownMemberID, MemberID: req.MemberID})
 			return
 		}
-		s.timers.cancel(timerKey{kind: timerPending, group: g.id, member: req.MemberID})
+		s.timers.Cancel(timerKey{kind: timerPending, group: g.id, member: req.MemberID})
 		s.addMemberAndRebalance(g, req.MemberID, req, reply)
 		return
 	}
@@ -195,7 +195,7 @@ func (s *shard) updateMemberAndRebalance(g *group, m *member, req JoinRequest, r
 // member's protocols change the group's choice (KIP-345).
 func (s *shard) replaceStaticMember(g *group, oldID, newID string, req JoinRequest, reply func(JoinResult)) {
 	prevLeader := g.leader
-	s.timers.cancel(sessionKey(g, oldID))
+	s.timers.Cancel(sessionKey(g, oldID))
 	m := g.replaceStatic(req.InstanceID, oldID, newID)
 	s.heartbeatIn(g, m, m.sessionTimeout)
 	oldProtocols, oldRebalance, oldSession := m.protocols, m.rebalanceTimeout, m.sessionTimeout
@@ -219,7 +219,7 @@ func (s *shard) replaceStaticMember(g *group, oldID, newID string, req JoinReque
 				s.log.Warn("could not store replaced static member; reverting", "group", g.id, "member", newID, "err", err)
 				join := m.join
 				g.updateMember(m, oldProtocols, oldRebalance, oldSession, nil)
-				s.timers.cancel(sessionKey(g, newID))
+				s.timers.Cancel(sessionKey(g, newID))
 				old := g.replaceStatic(req.InstanceID, newID, oldID)
 				s.heartbeatIn(g, old, old.sessionTimeout)
 				if join != nil {
@@ -271,10 +271,10 @@ func (s *shard) prepareRebalance(g *group, reason string) {
 		// rebalance timeout while they keep coming.
 		g.joinInitial = true
 		g.initialRemaining = max(g.rebalanceTimeout()-s.cfg.initialDelay, 0)
-		s.timers.set(joinKey, s.now.Add(s.cfg.initialDelay))
+		s.timers.Set(joinKey, s.now.Add(s.cfg.initialDelay))
 	} else {
 		g.joinInitial = false
-		s.timers.set(joinKey, s.now.Add(g.rebalanceTimeout()))
+		s.timers.Set(joinKey, s.now.Add(g.rebalanceTimeout()))
 	}
 	s.log.Info("preparing to rebalance group", "group", g.id, "state", g.state.String(), "generation", g.generation, "reason", reason)
 	g.transition(PreparingRebalance, s.now)
@@ -297,7 +297,7 @@ func (s *shard) onJoinTimer(g *group) {
 		g.newMemberAdded = false
 		delay := min(s.cfg.initialDelay, g.initialRemaining)
 		g.initialRemaining = max(g.initialRemaining-delay, 0)
-		s.timers.set(timerKey{kind: timerJoin, group: g.id}, s.now.Add(delay))
+		s.timers.Set(timerKey{kind: timerJoin, group: g.id}, s.now.Add(delay))
 		return
 	}
 	s.completeJoinPhase(g)
@@ -308,12 +308,12 @@ func (s *shard) onJoinTimer(g *group) {
 // generation starts and every joined member gets its answer, the leader
 // with the member list.
 func (s *shard) completeJoinPhase(g *group) {
-	s.timers.cancel(timerKey{kind: timerJoin, group: g.id})
+	s.timers.Cancel(timerKey{kind: timerJoin, group: g.id})
 	g.joinInitial, g.newMemberAdded = false, false
 	for _, m := range g.membersInOrder() {
 		if m.join == nil && m.instanceID == "" {
 			s.log.Info("member did not rejoin in time; removing it", "group", g.id, "member", m.id)
-			s.timers.cancel(sessionKey(g, m.id))
+			s.timers.Cancel(sessionKey(g, m.id))
 			g.completeSync(m, SyncResult{Err: ErrUnknownMemberID})
 			g.remove(m.id)
 		}
@@ -322,7 +322,7 @@ func (s *shard) completeJoinPhase(g *group) {
 		// Only static members that have not rejoined are left: wait another
 		// rebalance timeout for them or their sessions to end.
 		s.log.Warn("no member rejoined; waiting another rebalance timeout", "group", g.id)
-		s.timers.set(timerKey{kind: timerJoin, group: g.id}, s.now.Add(g.rebalanceTimeout()))
+		s.timers.Set(timerKey{kind: timerJoin, group: g.id}, s.now.Add(g.rebalanceTimeout()))
 		return
 	}
 	g.initNextGeneration(s.now)
@@ -347,19 +347,19 @@ func (s *shard) completeJoinPhase(g *group) {
 	}
 	// Members that never send SyncGroup are removed after the rebalance
 	// timeout, so that the group does not stay in CompletingRebalance.
-	s.timers.set(timerKey{kind: timerSync, group: g.id}, s.now.Add(g.rebalanceTimeout()))
+	s.timers.Set(timerKey{kind: timerSync, group: g.id}, s.now.Add(g.rebalanceTimeout()))
 }
 
 func (s *shard) cancelSyncTimer(g *group) {
 	clear(g.pendingSync)
-	s.timers.cancel(timerKey{kind: timerSync, group: g.id})
+	s.timers.Cancel(timerKey{kind: timerSync, group: g.id})
 }
 
 // syncReceived notes that a member sent SyncGroup.
 func (s *shard) syncReceived(g *group, memberID string) {
 	delete(g.pendingSync, memberID)
 	if len(g.pendingSync) == 0 {
-		s.timers.cancel(timerKey{kind: timerSync, group: g.id})
+		s.timers.Cancel(timerKey{kind: timerSync, group: g.id})
 	}
 }
 
@@ -375,7 +375,7 @@ func (s *shard) onSyncTimer(g *group) {
 	}
 	for _, id := range gone {
 		s.log.Info("member did not sync in time; removing it", "group", g.id, "member", id)
-		s.timers.cancel(sessionKey(g, id))
+		s.timers.Cancel(sessionKey(g, id))
 		m := g.members[id]
 		g.completeJoin(m, JoinResult{Err: ErrUnknownMemberID})
 		g.remove(id)
@@ -389,7 +389,7 @@ func (s *shard) onSyncTimer(g *group) {
 func (s *shard) removeMember(g *group, m *member, reason string) {
 	g.completeJoin(m, JoinResult{Err: ErrUnknownMemberID})
 	g.completeSync(m, SyncResult{Err: ErrUnknownMemberID})
-	s.timers.cancel(sessionKey(g, m.id))
+	s.timers.Cancel(sessionKey(g, m.id))
 	g.remove(m.id)
 	switch g.state {
 	case Stable, CompletingRebalance:
@@ -563,7 +563,7 @@ func (s *shard) leave(group string, members []LeaveMember) LeaveResult {
 			s.removeMember(g, g.members[id], "leave group")
 		case g.pending[lm.MemberID]:
 			delete(g.pending, lm.MemberID)
-			s.timers.cancel(timerKey{kind: timerPending, group: g.id, member: lm.MemberID})
+			s.timers.Cancel(timerKey{kind: timerPending, group: g.id, member: lm.MemberID})
 			s.maybeCompleteJoin(g)
 		default:
 			if err := g.validateMember(lm.MemberID, lm.InstanceID); err != nil {

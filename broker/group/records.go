@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/runnel/runnel/broker/internal/coord"
 )
 
 // Record key versions: 0 and 1 key an offset commit, 2 a group's metadata.
@@ -49,22 +51,22 @@ func (k RecordKey) AppendTo(dst []byte) []byte {
 // ParseKey decodes a record key. Bytes after the key are ignored, as
 // Kafka's readers ignore them.
 func ParseKey(b []byte) (RecordKey, error) {
-	r := reader{b: b}
-	k := RecordKey{Version: r.int16()}
+	r := newReader(b)
+	k := RecordKey{Version: r.Int16()}
 	switch k.Version {
 	case 0, 1:
 		k.Group = r.string()
 		k.Topic = r.string()
-		k.Partition = r.int32()
+		k.Partition = r.Int32()
 	case 2:
 		k.Group = r.string()
 	default:
-		if r.err == nil {
+		if r.Err == nil {
 			return k, fmt.Errorf("%w: key version %d", ErrUnsupportedRecordVersion, k.Version)
 		}
 	}
-	if r.err != nil {
-		return RecordKey{}, fmt.Errorf("%w: key: %w", ErrInvalidRecord, r.err)
+	if r.Err != nil {
+		return RecordKey{}, fmt.Errorf("%w: key: %w", ErrInvalidRecord, r.Err)
 	}
 	return k, nil
 }
@@ -110,30 +112,30 @@ func (v OffsetValue) AppendTo(dst []byte) []byte {
 // ParseOffsetValue decodes an offset commit value of any version Kafka has
 // written (0–4).
 func ParseOffsetValue(b []byte) (OffsetValue, error) {
-	r := reader{b: b}
-	v := OffsetValue{Version: r.int16(), LeaderEpoch: -1, ExpireTimestamp: -1}
-	if r.err == nil && (v.Version < 0 || v.Version > 4) {
+	r := newReader(b)
+	v := OffsetValue{Version: r.Int16(), LeaderEpoch: -1, ExpireTimestamp: -1}
+	if r.Err == nil && (v.Version < 0 || v.Version > 4) {
 		return v, fmt.Errorf("%w: offset commit value version %d", ErrUnsupportedRecordVersion, v.Version)
 	}
 	flexible := v.Version >= 4
-	v.Offset = r.int64()
+	v.Offset = r.Int64()
 	if v.Version >= 3 {
-		v.LeaderEpoch = r.int32()
+		v.LeaderEpoch = r.Int32()
 	}
 	if flexible {
 		v.Metadata = r.compactString()
 	} else {
 		v.Metadata = r.string()
 	}
-	v.CommitTimestamp = r.int64()
+	v.CommitTimestamp = r.Int64()
 	if v.Version == 1 {
-		v.ExpireTimestamp = r.int64()
+		v.ExpireTimestamp = r.Int64()
 	}
 	if flexible {
-		r.skipTags()
+		r.SkipTags()
 	}
-	if r.err != nil {
-		return OffsetValue{}, fmt.Errorf("%w: offset commit value v%d: %w", ErrInvalidRecord, v.Version, r.err)
+	if r.Err != nil {
+		return OffsetValue{}, fmt.Errorf("%w: offset commit value v%d: %w", ErrInvalidRecord, v.Version, r.Err)
 	}
 	return v, nil
 }
@@ -217,9 +219,9 @@ func (v GroupValue) AppendTo(dst []byte) []byte {
 // ParseGroupValue decodes a group metadata value of any version Kafka has
 // written (0–4).
 func ParseGroupValue(b []byte) (GroupValue, error) {
-	r := reader{b: b}
-	v := GroupValue{Version: r.int16(), CurrentStateTimestamp: -1}
-	if r.err == nil && (v.Version < 0 || v.Version > 4) {
+	r := newReader(b)
+	v := GroupValue{Version: r.Int16(), CurrentStateTimestamp: -1}
+	if r.Err == nil && (v.Version < 0 || v.Version > 4) {
 		return v, fmt.Errorf("%w: group metadata value version %d", ErrUnsupportedRecordVersion, v.Version)
 	}
 	flexible := v.Version >= 4
@@ -228,14 +230,14 @@ func ParseGroupValue(b []byte) (GroupValue, error) {
 		str, nstr, bytes = r.compactString, r.compactNullableString, r.compactBytes
 	}
 	v.ProtocolType = str()
-	v.Generation = r.int32()
+	v.Generation = r.Int32()
 	v.Protocol = nstr()
 	v.Leader = nstr()
 	if v.Version >= 2 {
-		v.CurrentStateTimestamp = r.int64()
+		v.CurrentStateTimestamp = r.Int64()
 	}
 	n := r.arrayLen(flexible)
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err == nil; i++ {
 		var m MemberValue
 		m.MemberID = str()
 		if v.Version >= 3 {
@@ -245,21 +247,21 @@ func ParseGroupValue(b []byte) (GroupValue, error) {
 		m.ClientHost = str()
 		m.RebalanceTimeout = -1
 		if v.Version >= 1 {
-			m.RebalanceTimeout = r.int32()
+			m.RebalanceTimeout = r.Int32()
 		}
-		m.SessionTimeout = r.int32()
+		m.SessionTimeout = r.Int32()
 		m.Subscription = bytes()
 		m.Assignment = bytes()
 		if flexible {
-			r.skipTags()
+			r.SkipTags()
 		}
 		v.Members = append(v.Members, m)
 	}
 	if flexible {
-		r.skipTags()
+		r.SkipTags()
 	}
-	if r.err != nil {
-		return GroupValue{}, fmt.Errorf("%w: group metadata value v%d: %w", ErrInvalidRecord, v.Version, r.err)
+	if r.Err != nil {
+		return GroupValue{}, fmt.Errorf("%w: group metadata value v%d: %w", ErrInvalidRecord, v.Version, r.Err)
 	}
 	return v, nil
 }
@@ -298,88 +300,41 @@ func appendCompactBytes(dst, b []byte) []byte {
 	return append(dst, b...)
 }
 
-// reader decodes Kafka primitives, remembering the first error; once it
-// has one every read returns zero values.
-type reader struct {
-	b   []byte
-	err error
-}
+// reader decodes the fields of the group coordinator's records and of
+// the consumer protocol; it remembers the first error, and once it has one
+// every read returns zero values.
+type reader struct{ coord.Reader }
 
-func (r *reader) take(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || n > len(r.b) {
-		r.err = fmt.Errorf("need %d bytes, have %d", n, len(r.b))
-		return nil
-	}
-	p := r.b[:n:n]
-	r.b = r.b[n:]
-	return p
-}
-
-func (r *reader) int16() int16 {
-	if p := r.take(2); p != nil {
-		return int16(binary.BigEndian.Uint16(p))
-	}
-	return 0
-}
-
-func (r *reader) int32() int32 {
-	if p := r.take(4); p != nil {
-		return int32(binary.BigEndian.Uint32(p))
-	}
-	return 0
-}
-
-func (r *reader) int64() int64 {
-	if p := r.take(8); p != nil {
-		return int64(binary.BigEndian.Uint64(p))
-	}
-	return 0
-}
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = fmt.Errorf("bad unsigned varint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func newReader(b []byte) *reader { return &reader{coord.Reader{B: b}} }
 
 func (r *reader) string() string {
-	n := r.int16()
-	if r.err == nil && n < 0 {
-		r.err = fmt.Errorf("null string where one is required")
+	n := r.Int16()
+	if r.Err == nil && n < 0 {
+		r.Fail(fmt.Errorf("null string where one is required"))
 		return ""
 	}
-	return string(r.take(int(n)))
+	return string(r.Take(int(n)))
 }
 
 func (r *reader) nullableString() string {
-	n := r.int16()
+	n := r.Int16()
 	if n == -1 {
 		return ""
 	}
-	if r.err == nil && n < 0 {
-		r.err = fmt.Errorf("string length %d", n)
+	if r.Err == nil && n < 0 {
+		r.Fail(fmt.Errorf("string length %d", n))
 		return ""
 	}
-	return string(r.take(int(n)))
+	return string(r.Take(int(n)))
 }
 
 func (r *reader) bytes() []byte {
-	n := r.int32()
-	if r.err == nil && n < 0 {
-		r.err = fmt.Errorf("null bytes where they are required")
+	n := r.Int32()
+	if r.Err == nil && n < 0 {
+		r.Fail(fmt.Errorf("null bytes where they are required"))
 		return nil
 	}
-	p := r.take(int(n))
+	p := r.Take(int(n))
 	if p == nil {
 		return nil
 	}
@@ -389,15 +344,15 @@ func (r *reader) bytes() []byte {
 // compactLen reads a compact length (length+1; 0 is null) and reports
 // whether the value is null.
 func (r *reader) compactLen() (int, bool) {
-	u := r.uvarint()
-	if r.err != nil {
+	u := r.Uvarint()
+	if r.Err != nil {
 		return 0, false
 	}
 	if u == 0 {
 		return 0, true
 	}
-	if u-1 > uint64(len(r.b)) {
-		r.err = fmt.Errorf("length %d exceeds the %d bytes left", u-1, len(r.b))
+	if u-1 > uint64(len(r.B)) {
+		r.Fail(fmt.Errorf("length %d exceeds the %d bytes left", u-1, len(r.B)))
 		return 0, false
 	}
 	return int(u - 1), false
@@ -406,24 +361,24 @@ func (r *reader) compactLen() (int, bool) {
 func (r *reader) compactString() string {
 	n, null := r.compactLen()
 	if null {
-		r.err = fmt.Errorf("null string where one is required")
+		r.Fail(fmt.Errorf("null string where one is required"))
 		return ""
 	}
-	return string(r.take(n))
+	return string(r.Take(n))
 }
 
 func (r *reader) compactNullableString() string {
 	n, _ := r.compactLen()
-	return string(r.take(n))
+	return string(r.Take(n))
 }
 
 func (r *reader) compactBytes() []byte {
 	n, null := r.compactLen()
 	if null {
-		r.err = fmt.Errorf("null bytes where they are required")
+		r.Fail(fmt.Errorf("null bytes where they are required"))
 		return nil
 	}
-	p := r.take(n)
+	p := r.Take(n)
 	if p == nil {
 		return nil
 	}
@@ -436,38 +391,23 @@ func (r *reader) compactBytes() []byte {
 func (r *reader) arrayLen(flexible bool) int {
 	var n int64
 	if flexible {
-		u := r.uvarint()
+		u := r.Uvarint()
 		if u == 0 {
-			if r.err == nil {
-				r.err = fmt.Errorf("null array where one is required")
+			if r.Err == nil {
+				r.Fail(fmt.Errorf("null array where one is required"))
 			}
 			return 0
 		}
 		n = int64(min(u-1, math.MaxInt32))
 	} else {
-		n = int64(r.int32())
+		n = int64(r.Int32())
 	}
-	if r.err != nil {
+	if r.Err != nil {
 		return 0
 	}
-	if n < 0 || n > int64(len(r.b)) {
-		r.err = fmt.Errorf("array length %d with %d bytes left", n, len(r.b))
+	if n < 0 || n > int64(len(r.B)) {
+		r.Fail(fmt.Errorf("array length %d with %d bytes left", n, len(r.B)))
 		return 0
 	}
 	return int(n)
-}
-
-// skipTags skips a tagged-field section: a count, then per field a tag, a
-// size and the bytes.
-func (r *reader) skipTags() {
-	n := r.uvarint()
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		r.uvarint()
-		size := r.uvarint()
-		if r.err == nil && size > uint64(len(r.b)) {
-			r.err = fmt.Errorf("tagged field of %d bytes with %d left", size, len(r.b))
-			return
-		}
-		r.take(int(size))
-	}
 }

@@ -65,7 +65,7 @@ type shard struct {
 }
 
 func newShard(cfg shardConfig) *shard {
-	s := &shard{cfg: cfg, log: cfg.log, groups: map[string]*group{}, timers: newTimers(), txnGroups: map[int64]map[string]bool{}}
+	s := &shard{cfg: cfg, log: cfg.log, groups: map[string]*group{}, txnGroups: map[int64]map[string]bool{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -81,7 +81,7 @@ func (s *shard) run(now time.Time, fn func()) {
 		fn()
 	}
 	for {
-		key, ok := s.timers.pop(s.now)
+		key, ok := s.timers.Pop(s.now)
 		if !ok {
 			return
 		}
@@ -90,7 +90,7 @@ func (s *shard) run(now time.Time, fn func()) {
 }
 
 // next is the earliest deadline, when the shard wants run called again.
-func (s *shard) next() (time.Time, bool) { return s.timers.next() }
+func (s *shard) next() (time.Time, bool) { return s.timers.Next() }
 
 // takeWrites returns and clears the outbox. The writes must be appended in
 // order.
@@ -111,7 +111,7 @@ func (s *shard) write(recs []kv, done func(error)) {
 // startExpiration schedules the periodic offset expiration.
 func (s *shard) startExpiration() {
 	if s.cfg.retentionCheck > 0 {
-		s.timers.set(timerKey{kind: timerExpire}, s.now.Add(s.cfg.retentionCheck))
+		s.timers.Set(timerKey{kind: timerExpire}, s.now.Add(s.cfg.retentionCheck))
 	}
 }
 
@@ -156,7 +156,7 @@ func sessionKey(g *group, memberID string) timerKey {
 
 // heartbeat restarts m's session timer with timeout.
 func (s *shard) heartbeatIn(g *group, m *member, timeout time.Duration) {
-	s.timers.set(sessionKey(g, m.id), s.now.Add(timeout))
+	s.timers.Set(sessionKey(g, m.id), s.now.Add(timeout))
 }
 
 // group returns the group, creating an empty one when create is set.
@@ -175,13 +175,13 @@ func (s *shard) dropGroup(g *group) {
 		delete(s.groups, g.id)
 	}
 	for id := range g.members {
-		s.timers.cancel(sessionKey(g, id))
+		s.timers.Cancel(sessionKey(g, id))
 	}
 	for id := range g.pending {
-		s.timers.cancel(timerKey{kind: timerPending, group: g.id, member: id})
+		s.timers.Cancel(timerKey{kind: timerPending, group: g.id, member: id})
 	}
-	s.timers.cancel(timerKey{kind: timerJoin, group: g.id})
-	s.timers.cancel(timerKey{kind: timerSync, group: g.id})
+	s.timers.Cancel(timerKey{kind: timerJoin, group: g.id})
+	s.timers.Cancel(timerKey{kind: timerSync, group: g.id})
 }
 
 // unload ends the shard: every waiting request is answered with

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/runnel/runnel/broker/internal/coord"
 )
 
 // Value versions of __transaction_state records. Version 0 is what Kafka
@@ -31,14 +33,14 @@ func AppendKey(dst []byte, transactionalID string) []byte {
 // ParseKey decodes a __transaction_state key. Bytes after the ID are
 // ignored, as Kafka's reader ignores them.
 func ParseKey(b []byte) (string, error) {
-	r := reader{b: b}
-	v := r.int16()
-	if r.err == nil && v != keyVersion {
+	r := newReader(b)
+	v := r.Int16()
+	if r.Err == nil && v != keyVersion {
 		return "", fmt.Errorf("%w: key version %d", ErrUnsupportedRecordVersion, v)
 	}
 	id := r.string()
-	if r.err != nil {
-		return "", fmt.Errorf("%w: key: %w", ErrInvalidRecord, r.err)
+	if r.Err != nil {
+		return "", fmt.Errorf("%w: key: %w", ErrInvalidRecord, r.Err)
 	}
 	return id, nil
 }
@@ -178,17 +180,17 @@ func compareTP(a, b TopicPartition) int {
 // them; unknown tagged fields are skipped; bytes after the value are
 // ignored.
 func ParseValue(b []byte) (Value, error) {
-	r := reader{b: b}
-	v := Value{Version: r.int16(), PreviousProducerID: -1, NextProducerID: -1}
-	if r.err == nil && (v.Version < ValueVersion0 || v.Version > ValueVersion1) {
+	r := newReader(b)
+	v := Value{Version: r.Int16(), PreviousProducerID: -1, NextProducerID: -1}
+	if r.Err == nil && (v.Version < ValueVersion0 || v.Version > ValueVersion1) {
 		return Value{}, fmt.Errorf("%w: value version %d", ErrUnsupportedRecordVersion, v.Version)
 	}
 	flexible := v.Version >= ValueVersion1
-	v.ProducerID = r.int64()
-	v.ProducerEpoch = r.int16()
-	v.TimeoutMs = r.int32()
-	v.State = State(r.int8())
-	if r.err == nil && (v.State < Empty || v.State > PrepareEpochFence) {
+	v.ProducerID = r.Int64()
+	v.ProducerEpoch = r.Int16()
+	v.TimeoutMs = r.Int32()
+	v.State = State(r.Int8())
+	if r.Err == nil && (v.State < Empty || v.State > PrepareEpochFence) {
 		return Value{}, fmt.Errorf("%w: transaction status %d", ErrInvalidRecord, int8(v.State))
 	}
 	var n int
@@ -208,23 +210,23 @@ func ParseValue(b []byte) (Value, error) {
 			topic = r.string()
 			m = r.arrayLen(4)
 		}
-		if m < 0 && r.err == nil {
-			r.err = errors.New("null partition array")
+		if m < 0 && r.Err == nil {
+			r.Fail(errors.New("null partition array"))
 		}
 		for range max(m, 0) {
-			parts = append(parts, TopicPartition{Topic: topic, Partition: r.int32()})
+			parts = append(parts, TopicPartition{Topic: topic, Partition: r.Int32()})
 		}
 		if flexible {
-			r.skipTags()
+			r.SkipTags()
 		}
-		if r.err != nil {
+		if r.Err != nil {
 			break
 		}
 	}
-	v.LastUpdateTimestamp = r.int64()
-	v.StartTimestamp = r.int64()
+	v.LastUpdateTimestamp = r.Int64()
+	v.StartTimestamp = r.Int64()
 	if flexible {
-		r.tags(func(tag uint64, data []byte) {
+		r.Tags(func(tag uint64, data []byte) {
 			be := binary.BigEndian
 			switch {
 			case tag == tagPreviousProducerID && len(data) == 8:
@@ -234,12 +236,12 @@ func ParseValue(b []byte) (Value, error) {
 			case tag == tagClientTransactionVersion && len(data) == 2:
 				v.ClientTransactionVersion = int16(be.Uint16(data))
 			case tag <= tagClientTransactionVersion:
-				r.fail(fmt.Errorf("tagged field %d has %d bytes", tag, len(data)))
+				r.Fail(fmt.Errorf("tagged field %d has %d bytes", tag, len(data)))
 			}
 		})
 	}
-	if r.err != nil {
-		return Value{}, fmt.Errorf("%w: value v%d: %w", ErrInvalidRecord, v.Version, r.err)
+	if r.Err != nil {
+		return Value{}, fmt.Errorf("%w: value v%d: %w", ErrInvalidRecord, v.Version, r.Err)
 	}
 	if v.State != Empty && len(parts) > 0 {
 		slices.SortFunc(parts, compareTP)
@@ -261,86 +263,23 @@ func appendCompactString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-var errShort = errors.New("truncated")
+// reader decodes the fields of __transaction_state records; it remembers
+// the first error, and once it has one every read returns zero values.
+type reader struct{ coord.Reader }
 
-// reader decodes big-endian fields, remembering the first error.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-	r.b = nil
-}
-
-func (r *reader) take(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || len(r.b) < n {
-		r.fail(errShort)
-		return nil
-	}
-	b := r.b[:n]
-	r.b = r.b[n:]
-	return b
-}
-
-func (r *reader) int8() int8 {
-	if b := r.take(1); b != nil {
-		return int8(b[0])
-	}
-	return 0
-}
-
-func (r *reader) int16() int16 {
-	if b := r.take(2); b != nil {
-		return int16(binary.BigEndian.Uint16(b))
-	}
-	return 0
-}
-
-func (r *reader) int32() int32 {
-	if b := r.take(4); b != nil {
-		return int32(binary.BigEndian.Uint32(b))
-	}
-	return 0
-}
-
-func (r *reader) int64() int64 {
-	if b := r.take(8); b != nil {
-		return int64(binary.BigEndian.Uint64(b))
-	}
-	return 0
-}
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail(errors.New("bad varint"))
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func newReader(b []byte) *reader { return &reader{coord.Reader{B: b}} }
 
 // string reads an int16-length string; null (-1) reads as "".
 func (r *reader) string() string {
-	n := r.int16()
+	n := r.Int16()
 	if n < -1 {
-		r.fail(fmt.Errorf("string length %d", n))
+		r.Fail(fmt.Errorf("string length %d", n))
 		return ""
 	}
 	if n <= 0 {
 		return ""
 	}
-	return string(r.take(int(n)))
+	return string(r.Take(int(n)))
 }
 
 func (r *reader) compactString() string {
@@ -348,17 +287,17 @@ func (r *reader) compactString() string {
 	if n <= 0 {
 		return ""
 	}
-	return string(r.take(n))
+	return string(r.Take(n))
 }
 
 // compactLen reads an unsigned-varint length + 1: -1 for null.
 func (r *reader) compactLen() int {
-	v := r.uvarint()
-	if r.err != nil {
+	v := r.Uvarint()
+	if r.Err != nil {
 		return 0
 	}
-	if v > uint64(len(r.b))+1 {
-		r.fail(fmt.Errorf("length %d beyond the %d bytes left", v-1, len(r.b)))
+	if v > uint64(len(r.B))+1 {
+		r.Fail(fmt.Errorf("length %d beyond the %d bytes left", v-1, len(r.B)))
 		return 0
 	}
 	return int(v) - 1
@@ -367,37 +306,13 @@ func (r *reader) compactLen() int {
 // arrayLen reads an int32 array length (-1 for null), each element taking
 // at least minSize bytes.
 func (r *reader) arrayLen(minSize int) int {
-	n := r.int32()
-	if r.err != nil {
+	n := r.Int32()
+	if r.Err != nil {
 		return 0
 	}
-	if n < -1 || int64(n)*int64(minSize) > int64(len(r.b)) {
-		r.fail(fmt.Errorf("array length %d with %d bytes left", n, len(r.b)))
+	if n < -1 || int64(n)*int64(minSize) > int64(len(r.B)) {
+		r.Fail(fmt.Errorf("array length %d with %d bytes left", n, len(r.B)))
 		return 0
 	}
 	return int(n)
 }
-
-// tags reads a tagged-field section, calling fn for each field.
-func (r *reader) tags(fn func(tag uint64, data []byte)) {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.fail(fmt.Errorf("%d tagged fields with %d bytes left", n, len(r.b)))
-		return
-	}
-	for range n {
-		tag := r.uvarint()
-		size := r.uvarint()
-		if size > uint64(len(r.b)) {
-			r.fail(errShort)
-			return
-		}
-		data := r.take(int(size))
-		if r.err != nil {
-			return
-		}
-		fn(tag, data)
-	}
-}
-
-func (r *reader) skipTags() { r.tags(func(uint64, []byte) {}) }

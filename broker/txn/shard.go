@@ -149,7 +149,7 @@ type shard struct {
 }
 
 func newShard(cfg shardConfig, coordinatorEpoch int32) *shard {
-	s := &shard{cfg: cfg, log: cfg.log, epoch: coordinatorEpoch, txns: map[string]*txnMeta{}, timers: newTimers()}
+	s := &shard{cfg: cfg, log: cfg.log, epoch: coordinatorEpoch, txns: map[string]*txnMeta{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -165,7 +165,7 @@ func (s *shard) run(now time.Time, fn func()) {
 		fn()
 	}
 	for {
-		key, ok := s.timers.pop(s.now)
+		key, ok := s.timers.Pop(s.now)
 		if !ok {
 			return
 		}
@@ -176,7 +176,7 @@ func (s *shard) run(now time.Time, fn func()) {
 func (s *shard) nowMs() int64 { return s.now.UnixMilli() }
 
 // next is the earliest deadline, when the shard wants run called again.
-func (s *shard) next() (time.Time, bool) { return s.timers.next() }
+func (s *shard) next() (time.Time, bool) { return s.timers.Next() }
 
 // takeWrites returns and clears the append outbox. The writes must be
 // appended in order.
@@ -198,10 +198,10 @@ func (s *shard) takeMarkers() []markerJob {
 // partition is replayed.
 func (s *shard) start() {
 	if s.cfg.abortInterval > 0 {
-		s.timers.set(timerKey{kind: timerAbort}, s.now.Add(s.cfg.abortInterval))
+		s.timers.Set(timerKey{kind: timerAbort}, s.now.Add(s.cfg.abortInterval))
 	}
 	if s.cfg.expireInterval > 0 {
-		s.timers.set(timerKey{kind: timerExpire}, s.now.Add(s.cfg.expireInterval))
+		s.timers.Set(timerKey{kind: timerExpire}, s.now.Add(s.cfg.expireInterval))
 	}
 }
 
@@ -209,10 +209,10 @@ func (s *shard) fire(key timerKey) {
 	switch key.kind {
 	case timerAbort:
 		s.abortTimedOut()
-		s.timers.set(key, s.now.Add(s.cfg.abortInterval))
+		s.timers.Set(key, s.now.Add(s.cfg.abortInterval))
 	case timerExpire:
 		s.expireIDs()
-		s.timers.set(key, s.now.Add(s.cfg.expireInterval))
+		s.timers.Set(key, s.now.Add(s.cfg.expireInterval))
 	case timerRetry:
 		m := s.txns[key.id]
 		if m == nil {
@@ -560,7 +560,7 @@ func (s *shard) retryLater(m *txnMeta, st stage) {
 	} else {
 		m.backoff = min(2*m.backoff, markerBackoffMax)
 	}
-	s.timers.set(timerKey{kind: timerRetry, id: m.id}, s.now.Add(m.backoff))
+	s.timers.Set(timerKey{kind: timerRetry, id: m.id}, s.now.Add(m.backoff))
 }
 
 // complete writes the Complete* record of m's Prepare* transaction,
@@ -638,7 +638,7 @@ func (s *shard) expireIDs() {
 			m.pending = false
 			if err == nil && s.txns[m.id] == m {
 				delete(s.txns, m.id)
-				s.timers.cancel(timerKey{kind: timerRetry, id: m.id})
+				s.timers.Cancel(timerKey{kind: timerRetry, id: m.id})
 			}
 		}
 		if err != nil {

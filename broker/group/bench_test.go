@@ -67,7 +67,7 @@ func BenchmarkCommitOffsets(b *testing.B) {
 		}
 		defer c.Close()
 		c.SetPartitionCount(1)
-		c.Load(0, ReplicaLog{p})
+		c.Load(0, ReplicaLog{P: p})
 		ctx := context.Background()
 		for c.CommitOffsets(ctx, commit(0))[0] != nil {
 			time.Sleep(time.Millisecond) // loading

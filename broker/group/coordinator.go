@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/runnel/runnel/broker/config"
 	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/internal/coord"
 	"github.com/runnel/runnel/broker/log"
 	"github.com/runnel/runnel/broker/metadata"
 	"github.com/runnel/runnel/broker/record"
@@ -67,37 +67,10 @@ func ConfigFrom(bc *config.Broker) Config {
 
 // PartitionLog is one __consumer_offsets partition as the coordinator uses
 // it. ReplicaLog adapts a replica.Partition.
-type PartitionLog interface {
-	// Append writes one batch and returns once it is committed (below the
-	// high watermark) or ctx ends.
-	Append(ctx context.Context, batch []byte) error
-	// StartOffset is the first offset to replay from.
-	StartOffset() int64
-	// Read returns whole batches from offset up to the committed end,
-	// about maxBytes of them (at least one); none at the end.
-	Read(offset int64, maxBytes int) ([]byte, error)
-}
+type PartitionLog = coord.Log
 
 // ReplicaLog is the PartitionLog of a hosted replica.
-type ReplicaLog struct{ P *replica.Partition }
-
-// Append writes batch as a coordinator append and waits for replication.
-func (r ReplicaLog) Append(ctx context.Context, batch []byte) error {
-	_, err := r.P.AppendInternal(ctx, batch)
-	return err
-}
-
-// StartOffset is the log start offset.
-func (r ReplicaLog) StartOffset() int64 { return r.P.Log().LogStartOffset() }
-
-// Read reads from the log below the high watermark.
-func (r ReplicaLog) Read(offset int64, maxBytes int) ([]byte, error) {
-	res, err := r.P.Log().Read(offset, maxBytes, r.P.HighWatermark(), true)
-	if err != nil || res.Size == 0 {
-		return nil, err
-	}
-	return res.ReadInto(nil)
-}
+type ReplicaLog = coord.ReplicaLog
 
 // Coordinator serves the groups of the __consumer_offsets partitions this
 // node leads. Its methods are safe for concurrent use; each partition's
@@ -106,27 +79,16 @@ type Coordinator struct {
 	cfg   Config
 	log   *slog.Logger
 	shard shardConfig
+	parts *coord.Partitions[*shard]
 
-	mu            sync.Mutex // guards the fields below
-	numPartitions int        // of __consumer_offsets; 0 while it does not exist
-	topicID       [16]byte
+	mu sync.Mutex // guards topics
 	// topics are the topics of the last image applied, by ID, to notice
 	// deletions; nil before the first.
 	topics map[string][16]byte
-	parts  map[int32]*partition
-	closed bool
-	wg     sync.WaitGroup
 }
 
 // partition is one loaded __consumer_offsets partition and its loop.
-type partition struct {
-	index  int32
-	log    PartitionLog
-	ops    chan func(*shard)
-	stop   chan struct{} // closed to unload
-	done   chan struct{} // closed when the loop has ended
-	loaded atomic.Bool
-}
+type partition = coord.Partition[*shard]
 
 // New validates cfg, applies defaults and returns a coordinator that
 // serves no partition until Apply or Load.
@@ -162,10 +124,23 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.NewMemberID == nil {
 		cfg.NewMemberID = func(prefix string) string { return prefix + "-" + uuid.NewString() }
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, parts: map[int32]*partition{}}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.parts = coord.NewPartitions(coord.Config[*shard]{
+		Topic:    controller.ConsumerOffsetsTopic,
+		Name:     "group coordinator",
+		NodeID:   cfg.NodeID,
+		Replicas: cfg.Replicas,
+		Run:      c.loop,
+		Errors: coord.Errors{
+			NotCoordinator: ErrNotCoordinator,
+			LoadInProgress: ErrCoordinatorLoadInProgress,
+			NotAvailable:   ErrCoordinatorNotAvailable,
+		},
+		Logger: c.log,
+	})
 	c.shard = shardConfig{
 		minSession:       cfg.MinSessionTimeout,
 		maxSession:       cfg.MaxSessionTimeout,
@@ -184,24 +159,7 @@ func New(cfg Config) (*Coordinator, error) {
 // partitions this node leads and unloads those it no longer leads. The
 // broker calls it with every image, after the replicas have applied it.
 func (c *Coordinator) Apply(img *metadata.Image) {
-	t := img.Topic(controller.ConsumerOffsetsTopic)
-	want := map[int32]bool{}
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	var id [16]byte
-	if t != nil {
-		id = t.ID
-		for _, p := range t.Partitions {
-			if p.Leader == c.cfg.NodeID {
-				want[p.Index] = true
-			}
-		}
-	}
-	recreated := id != c.topicID
-	c.topicID = id
 	var deleted map[string]bool
 	for name, tid := range c.topics {
 		if t := img.Topic(name); t == nil || t.ID != tid {
@@ -215,182 +173,45 @@ func (c *Coordinator) Apply(img *metadata.Image) {
 	for name, t := range img.Topics {
 		c.topics[name] = t.ID
 	}
-	if t != nil {
-		c.numPartitions = len(t.Partitions)
-	} else {
-		c.numPartitions = 0
-	}
-	var stopping []*partition
-	for idx, p := range c.parts {
-		if !want[idx] || recreated || isClosed(p.done) {
-			stopping = append(stopping, p)
-			close(p.stop)
-			delete(c.parts, idx)
-		}
-	}
-	var starting []int32
-	for idx := range want {
-		if _, ok := c.parts[idx]; !ok {
-			starting = append(starting, idx)
-		}
-	}
+	c.mu.Unlock()
+	var kept func(*shard)
 	if len(deleted) > 0 {
 		// Offsets of deleted topics go, as Kafka removes them when
-		// partitions are deleted. The partitions' loops do it when they get
-		// to it: the controller is waiting for this call.
-		for _, p := range c.parts {
-			c.wg.Go(func() {
-				op := func(s *shard) { s.removeTopics(deleted) }
-				select {
-				case p.ops <- op:
-				case <-p.done:
-				}
-			})
-		}
+		// partitions are deleted.
+		kept = func(s *shard) { s.removeTopics(deleted) }
 	}
-	c.mu.Unlock()
-	for _, p := range stopping {
-		<-p.done
-	}
-	for _, idx := range starting {
-		if c.cfg.Replicas == nil {
-			c.log.Error("cannot load group coordinator partition: no replica manager", "partition", idx)
-			continue
-		}
-		rp, err := c.cfg.Replicas.Get(controller.ConsumerOffsetsTopic, idx)
-		if err != nil {
-			c.log.Error("cannot load group coordinator partition", "partition", idx, "err", err)
-			continue
-		}
-		c.Load(idx, ReplicaLog{rp})
-	}
+	c.parts.Apply(img, kept)
 }
 
 // Load starts serving the groups of a partition this node now leads,
 // replaying its log first; until the replay is done their requests are
 // answered COORDINATOR_LOAD_IN_PROGRESS. A partition already loaded is
 // unloaded first.
-func (c *Coordinator) Load(index int32, l PartitionLog) {
-	c.Unload(index)
-	p := &partition{
-		index: index, log: l,
-		ops:  make(chan func(*shard), 64),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	c.parts[index] = p
-	c.wg.Go(func() { c.loop(p) })
-}
+func (c *Coordinator) Load(index int32, l PartitionLog) { c.parts.Load(index, 0, l) }
 
 // Unload stops serving a partition's groups: requests waiting on them are
 // answered NOT_COORDINATOR, as when Kafka's coordinator resigns.
-func (c *Coordinator) Unload(index int32) {
-	c.mu.Lock()
-	p := c.parts[index]
-	if p != nil {
-		delete(c.parts, index)
-		close(p.stop)
-	}
-	c.mu.Unlock()
-	if p != nil {
-		<-p.done
-	}
-}
+func (c *Coordinator) Unload(index int32) { c.parts.Unload(index) }
 
 // Close unloads every partition and waits for their loops to end.
 func (c *Coordinator) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	for idx, p := range c.parts {
-		close(p.stop)
-		delete(c.parts, idx)
-	}
-	c.mu.Unlock()
-	c.wg.Wait()
+	c.parts.Close()
 	return nil
 }
 
 // SetPartitionCount sets the number of __consumer_offsets partitions, for
 // coordinators driven by Load rather than Apply.
-func (c *Coordinator) SetPartitionCount(n int) {
-	c.mu.Lock()
-	c.numPartitions = n
-	c.mu.Unlock()
-}
-
-func isClosed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
-// route finds the loaded partition that owns groupID.
-func (c *Coordinator) route(groupID string) (*partition, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.numPartitions == 0 {
-		return nil, ErrNotCoordinator
-	}
-	p := c.parts[PartitionFor(groupID, c.numPartitions)]
-	switch {
-	case p == nil || isClosed(p.done):
-		return nil, ErrNotCoordinator
-	case !p.loaded.Load():
-		return p, ErrCoordinatorLoadInProgress
-	}
-	return p, nil
-}
+func (c *Coordinator) SetPartitionCount(n int) { c.parts.SetCount(n) }
 
 // call runs fn on the shard that owns groupID and waits for the answer fn
 // passes to done.
 func call[R any](ctx context.Context, c *Coordinator, groupID string, fn func(s *shard, done func(R))) (R, error) {
-	var zero R
-	p, err := c.route(groupID)
+	p, err := c.parts.Route(groupID)
 	if err != nil {
+		var zero R
 		return zero, err
 	}
-	return callOn(ctx, p, fn)
-}
-
-func callOn[R any](ctx context.Context, p *partition, fn func(s *shard, done func(R))) (R, error) {
-	var zero R
-	ch := make(chan R, 1)
-	op := func(s *shard) {
-		fn(s, func(r R) {
-			select {
-			case ch <- r:
-			default: // answered already
-			}
-		})
-	}
-	select {
-	case p.ops <- op:
-	case <-p.done:
-		return zero, ErrNotCoordinator
-	case <-ctx.Done():
-		return zero, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, ctx.Err())
-	}
-	select {
-	case r := <-ch:
-		return r, nil
-	case <-p.done:
-		select {
-		case r := <-ch:
-			return r, nil
-		default:
-			return zero, ErrNotCoordinator
-		}
-	case <-ctx.Done():
-		return zero, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, ctx.Err())
-	}
+	return coord.Call(ctx, p, fn)
 }
 
 // Join handles a JoinGroup. It may wait for the rebalance to complete.
@@ -485,13 +306,11 @@ func (c *Coordinator) CommitTxnOffsets(ctx context.Context, req TxnCommitRequest
 // offsets take effect (commit) or are dropped. A partition this node does
 // not lead is skipped; it reads the marker when it loads.
 func (c *Coordinator) CompleteTxn(ctx context.Context, index int32, producerID int64, commit bool) error {
-	c.mu.Lock()
-	p := c.parts[index]
-	c.mu.Unlock()
+	p := c.parts.Get(index)
 	if p == nil {
 		return nil
 	}
-	_, err := callOn(ctx, p, func(s *shard, done func(struct{})) {
+	_, err := coord.Call(ctx, p, func(s *shard, done func(struct{})) {
 		s.completeTxn(producerID, commit)
 		done(struct{}{})
 	})
@@ -552,20 +371,14 @@ func (c *Coordinator) DeleteGroup(ctx context.Context, group string) error {
 // is loading its groups are missing and the error is
 // ErrCoordinatorLoadInProgress, with the groups of the others.
 func (c *Coordinator) ListGroups(ctx context.Context) ([]GroupListing, error) {
-	c.mu.Lock()
-	parts := make([]*partition, 0, len(c.parts))
-	for _, p := range c.parts {
-		parts = append(parts, p)
-	}
-	c.mu.Unlock()
 	var out []GroupListing
 	var firstErr error
-	for _, p := range parts {
-		if !p.loaded.Load() {
+	for _, p := range c.parts.All() {
+		if !p.Loaded() {
 			firstErr = cmpErr(firstErr, ErrCoordinatorLoadInProgress)
 			continue
 		}
-		gs, err := callOn(ctx, p, func(s *shard, done func([]GroupListing)) { done(s.list()) })
+		gs, err := coord.Call(ctx, p, func(s *shard, done func([]GroupListing)) { done(s.list()) })
 		if err != nil {
 			firstErr = cmpErr(firstErr, err)
 			continue
@@ -586,138 +399,80 @@ func cmpErr(a, b error) error {
 // requests, deadlines and write completions until the partition is
 // unloaded.
 func (c *Coordinator) loop(p *partition) {
-	defer close(p.done)
 	sh := newShard(c.shard)
-	sh.log = c.log.With("partition", p.index)
+	sh.log = c.log.With("partition", p.Index)
 	start := time.Now()
 	if err := c.replay(p, sh); err != nil {
-		if !errors.Is(err, errUnloaded) {
-			c.log.Error("loading group coordinator partition failed", "partition", p.index, "err", err)
+		if !errors.Is(err, coord.ErrUnloaded) {
+			c.log.Error("loading group coordinator partition failed", "partition", p.Index, "err", err)
 		}
 		return
 	}
-	p.loaded.Store(true)
+	p.SetLoaded()
 	level := slog.LevelDebug
 	if len(sh.groups) > 0 {
 		level = slog.LevelInfo
 	}
 	sh.log.Log(context.Background(), level, "group coordinator partition loaded", "groups", len(sh.groups), "elapsed", time.Since(start))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	jobs := make(chan write)
-	results := make(chan error)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(results)
-		for w := range jobs {
-			results <- c.append(ctx, p, w)
-		}
-	})
-	var queue, inflight []write
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	step := func(fn func()) {
-		sh.run(time.Now(), fn)
-		queue = append(queue, sh.takeWrites()...)
-		if at, ok := sh.next(); ok {
-			timer.Reset(time.Until(at))
-		} else {
-			timer.Stop()
-		}
-	}
-	step(nil)
-	for {
-		var send chan write
-		var next write
-		if len(queue) > 0 {
-			send, next = jobs, queue[0]
-		}
-		select {
-		case op := <-p.ops:
-			step(func() { op(sh) })
-		case send <- next:
-			inflight = append(inflight, next)
-			queue = queue[1:]
-		case err := <-results:
-			w := inflight[0]
-			inflight = inflight[1:]
-			step(func() { w.done(err) })
-		case <-timer.C:
-			step(nil)
-		case <-p.stop:
-			// Writes waiting for replication are abandoned; those not yet
-			// handed to the writer fail. Then everyone still waiting is
-			// told this node no longer coordinates.
-			cancel()
-			close(jobs)
-			for err := range results {
-				w := inflight[0]
-				inflight = inflight[1:]
-				sh.run(time.Now(), func() { w.done(err) })
-			}
-			wg.Wait()
-			for pending := append(inflight, queue...); len(pending) > 0; pending = sh.takeWrites() {
-				for _, w := range pending {
-					sh.run(time.Now(), func() { w.done(ErrNotCoordinator) })
-				}
-			}
-			sh.run(time.Now(), sh.unload)
-			sh.log.Debug("group coordinator partition unloaded")
-			return
-		}
-	}
+	coord.Serve(p, sh, machine{c, p, sh})
+	sh.run(time.Now(), sh.unload)
+	sh.log.Debug("group coordinator partition unloaded")
 }
 
-var errUnloaded = errors.New("group: partition unloaded")
+// machine is a partition's shard as its loop drives it.
+type machine struct {
+	c  *Coordinator
+	p  *partition
+	sh *shard
+}
+
+// Step runs fn in the shard and hands its writes to the loop.
+func (m machine) Step(now time.Time, fn func()) coord.Effects {
+	m.sh.run(now, fn)
+	var e coord.Effects
+	for _, w := range m.sh.takeWrites() {
+		e.Writes = append(e.Writes, coord.Write{
+			Append: func(ctx context.Context) error { return m.c.append(ctx, m.p, w) },
+			Done:   w.done,
+		})
+	}
+	e.Next, _ = m.sh.next()
+	return e
+}
 
 // replay rebuilds the shard from the partition's log.
 func (c *Coordinator) replay(p *partition, sh *shard) error {
 	l := newLoader()
-	off := p.log.StartOffset()
-	for {
-		select {
-		case <-p.stop:
-			return errUnloaded
-		default:
-		}
-		data, err := p.log.Read(off, c.cfg.OffsetsLoadBufferSize)
+	err := coord.Replay(p, c.cfg.OffsetsLoadBufferSize, func(b record.Batch) error {
+		recs, err := b.DecodeRecords()
 		if err != nil {
-			return fmt.Errorf("group: reading %s-%d at %d: %w", controller.ConsumerOffsetsTopic, p.index, off, err)
+			return fmt.Errorf("replaying %s-%d batch at %d: %w", controller.ConsumerOffsetsTopic, p.Index, b.BaseOffset(), err)
 		}
-		if len(data) == 0 {
-			break
-		}
-		for len(data) > 0 {
-			b, rest, err := record.Next(data)
-			if err != nil {
-				return fmt.Errorf("group: replaying %s-%d at %d: %w", controller.ConsumerOffsetsTopic, p.index, off, err)
-			}
-			data = rest
-			off = b.NextOffset()
-			recs, err := b.DecodeRecords()
-			if err != nil {
-				return fmt.Errorf("group: replaying %s-%d batch at %d: %w", controller.ConsumerOffsetsTopic, p.index, b.BaseOffset(), err)
-			}
-			if b.Attributes().Control() {
-				// A transaction marker ends the producer's transaction.
-				if len(recs) > 0 {
-					if t, _, err := record.ParseControlRecord(recs[0]); err == nil && (t == record.ControlCommit || t == record.ControlAbort) {
-						l.endTxn(b.ProducerID(), t == record.ControlCommit)
-					}
-				}
-				continue
-			}
-			pid := int64(-1)
-			if b.Attributes().Transactional() {
-				pid = b.ProducerID()
-			}
-			for _, r := range recs {
-				if err := l.apply(pid, r.Key, r.Value); err != nil {
-					sh.log.Warn("skipping unreadable record", "offset", r.Offset, "err", err)
+		if b.Attributes().Control() {
+			// A transaction marker ends the producer's transaction.
+			if len(recs) > 0 {
+				if t, _, err := record.ParseControlRecord(recs[0]); err == nil && (t == record.ControlCommit || t == record.ControlAbort) {
+					l.endTxn(b.ProducerID(), t == record.ControlCommit)
 				}
 			}
+			return nil
 		}
+		pid := int64(-1)
+		if b.Attributes().Transactional() {
+			pid = b.ProducerID()
+		}
+		for _, r := range recs {
+			if err := l.apply(pid, r.Key, r.Value); err != nil {
+				sh.log.Warn("skipping unreadable record", "offset", r.Offset, "err", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, coord.ErrUnloaded) {
+			return err
+		}
+		return fmt.Errorf("group: %w", err)
 	}
 	sh.run(time.Now(), func() { l.finish(sh) })
 	return nil
@@ -746,7 +501,7 @@ func (c *Coordinator) append(ctx context.Context, p *partition, w write) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.OffsetsCommitTimeout)
 	defer cancel()
-	err = p.log.Append(ctx, batch)
+	err = p.Log.Append(ctx, batch)
 	switch {
 	case err == nil:
 		return nil
@@ -760,5 +515,5 @@ func (c *Coordinator) append(ctx context.Context, p *partition, w write) error {
 	case errors.Is(err, replica.ErrUnknownTopicOrPartition), errors.Is(err, replica.ErrNotEnoughReplicas):
 		return fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, err)
 	}
-	return fmt.Errorf("group: writing to %s-%d: %w", controller.ConsumerOffsetsTopic, p.index, err)
+	return fmt.Errorf("group: writing to %s-%d: %w", controller.ConsumerOffsetsTopic, p.Index, err)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"slices"
 	"time"
+
+	"github.com/runnel/runnel/broker/internal/coord"
 )
 
 // consumerProtocolType is the protocol type of Kafka consumers, whose
@@ -507,34 +509,7 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// javaStringHash is Java's String.hashCode over the UTF-16 code units of
-// s, which Kafka uses to place a group on a partition.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xD800+(r>>10))
-			h = 31*h + int32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
-}
-
 // PartitionFor returns the __consumer_offsets (or __transaction_state)
 // partition that owns key among n partitions: abs(hash) mod n, with
 // Kafka's abs that maps the smallest int32 to 0.
-func PartitionFor(key string, n int) int32 {
-	if n <= 0 {
-		return 0
-	}
-	h := javaStringHash(key)
-	if h == -1<<31 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % int32(n)
-}
+func PartitionFor(key string, n int) int32 { return coord.PartitionFor(key, n) }

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/runnel/runnel/broker/config"
 	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/internal/coord"
 	"github.com/runnel/runnel/broker/log"
 	"github.com/runnel/runnel/broker/metadata"
 	"github.com/runnel/runnel/broker/record"
@@ -89,37 +88,10 @@ func (c Config) TopicConfigs() map[string]string {
 
 // PartitionLog is one __transaction_state partition as the coordinator
 // uses it. ReplicaLog adapts a replica.Partition.
-type PartitionLog interface {
-	// Append writes one batch and returns once it is committed (below the
-	// high watermark) or ctx ends.
-	Append(ctx context.Context, batch []byte) error
-	// StartOffset is the first offset to replay from.
-	StartOffset() int64
-	// Read returns whole batches from offset up to the committed end,
-	// about maxBytes of them (at least one); none at the end.
-	Read(offset int64, maxBytes int) ([]byte, error)
-}
+type PartitionLog = coord.Log
 
 // ReplicaLog is the PartitionLog of a hosted replica.
-type ReplicaLog struct{ P *replica.Partition }
-
-// Append writes batch as a coordinator append and waits for replication.
-func (r ReplicaLog) Append(ctx context.Context, batch []byte) error {
-	_, err := r.P.AppendInternal(ctx, batch)
-	return err
-}
-
-// StartOffset is the log start offset.
-func (r ReplicaLog) StartOffset() int64 { return r.P.Log().LogStartOffset() }
-
-// Read reads from the log below the high watermark.
-func (r ReplicaLog) Read(offset int64, maxBytes int) ([]byte, error) {
-	res, err := r.P.Log().Read(offset, maxBytes, r.P.HighWatermark(), true)
-	if err != nil || res.Size == 0 {
-		return nil, err
-	}
-	return res.ReadInto(nil)
-}
+type ReplicaLog = coord.ReplicaLog
 
 // Coordinator is the transaction coordinator of the __transaction_state
 // partitions this node leads. Its methods are safe for concurrent use;
@@ -129,25 +101,12 @@ type Coordinator struct {
 	cfg   Config
 	log   *slog.Logger
 	shard shardConfig
-
-	mu            sync.Mutex // guards the fields below
-	numPartitions int        // of __transaction_state; 0 while it does not exist
-	topicID       [16]byte
-	parts         map[int32]*partition
-	closed        bool
-	wg            sync.WaitGroup
+	parts *coord.Partitions[*shard]
 }
 
-// partition is one loaded __transaction_state partition and its loop.
-type partition struct {
-	index  int32
-	epoch  int32 // the coordinator epoch: the leader epoch it was loaded at
-	log    PartitionLog
-	ops    chan func(*shard)
-	stop   chan struct{} // closed to unload
-	done   chan struct{} // closed when the loop has ended
-	loaded atomic.Bool
-}
+// partition is one loaded __transaction_state partition and its loop;
+// its Epoch is the coordinator epoch, the leader epoch it was loaded at.
+type partition = coord.Partition[*shard]
 
 // New validates cfg, applies defaults and returns a coordinator that
 // serves no partition until Apply or Load.
@@ -185,10 +144,25 @@ func New(cfg Config) (*Coordinator, error) {
 	case cfg.ValueVersion != ValueVersion0 && cfg.ValueVersion != ValueVersion1:
 		return nil, fmt.Errorf("txn: __transaction_state value version %d is not 0 or 1", cfg.ValueVersion)
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, parts: map[int32]*partition{}}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.parts = coord.NewPartitions(coord.Config[*shard]{
+		Topic:    controller.TransactionStateTopic,
+		Name:     "transaction coordinator",
+		NodeID:   cfg.NodeID,
+		Replicas: cfg.Replicas,
+		// The coordinator epoch that markers carry is the leader epoch.
+		ReloadOnEpochChange: true,
+		Run:                 c.loop,
+		Errors: coord.Errors{
+			NotCoordinator: ErrNotCoordinator,
+			LoadInProgress: ErrCoordinatorLoadInProgress,
+			NotAvailable:   ErrCoordinatorNotAvailable,
+		},
+		Logger: c.log,
+	})
 	c.shard = shardConfig{
 		idExpiration:   cfg.IDExpiration,
 		abortInterval:  cfg.AbortTimedOutInterval,
@@ -207,32 +181,7 @@ func (c *Coordinator) Config() Config { return c.cfg }
 // transactional ID among n: abs(Java hashCode of the ID) modulo n, as
 // Kafka places it, so that both agree on the coordinator.
 func PartitionFor(transactionalID string, n int) int32 {
-	if n <= 0 {
-		return 0
-	}
-	h := javaStringHash(transactionalID)
-	if h == -1<<31 {
-		h = 0 // Kafka's Utils.abs
-	} else if h < 0 {
-		h = -h
-	}
-	return h % int32(n)
-}
-
-// javaStringHash is Java's String.hashCode over the UTF-16 code units of
-// s.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xD800+(r>>10))
-			h = 31*h + int32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
+	return coord.PartitionFor(transactionalID, n)
 }
 
 // Apply follows a metadata image: it loads the __transaction_state
@@ -240,60 +189,7 @@ func javaStringHash(s string) int32 {
 // (the coordinator epoch markers carry), and unloads those it no longer
 // leads. The broker calls it with every image, after the replicas have
 // applied it.
-func (c *Coordinator) Apply(img *metadata.Image) {
-	t := img.Topic(controller.TransactionStateTopic)
-	want := map[int32]int32{} // partition → leader epoch
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	var id [16]byte
-	if t != nil {
-		id = t.ID
-		for _, p := range t.Partitions {
-			if p.Leader == c.cfg.NodeID {
-				want[p.Index] = p.LeaderEpoch
-			}
-		}
-		c.numPartitions = len(t.Partitions)
-	} else {
-		c.numPartitions = 0
-	}
-	recreated := id != c.topicID
-	c.topicID = id
-	var stopping []*partition
-	for idx, p := range c.parts {
-		epoch, ok := want[idx]
-		if !ok || epoch != p.epoch || recreated || isClosed(p.done) {
-			stopping = append(stopping, p)
-			close(p.stop)
-			delete(c.parts, idx)
-		}
-	}
-	var starting []int32
-	for idx := range want {
-		if _, ok := c.parts[idx]; !ok {
-			starting = append(starting, idx)
-		}
-	}
-	c.mu.Unlock()
-	for _, p := range stopping {
-		<-p.done
-	}
-	for _, idx := range starting {
-		if c.cfg.Replicas == nil {
-			c.log.Error("cannot load transaction coordinator partition: no replica manager", "partition", idx)
-			continue
-		}
-		rp, err := c.cfg.Replicas.Get(controller.TransactionStateTopic, idx)
-		if err != nil {
-			c.log.Error("cannot load transaction coordinator partition", "partition", idx, "err", err)
-			continue
-		}
-		c.Load(idx, want[idx], ReplicaLog{rp})
-	}
-}
+func (c *Coordinator) Apply(img *metadata.Image) { c.parts.Apply(img, nil) }
 
 // Load starts coordinating the transactional IDs of a partition this node
 // now leads at leader epoch coordinatorEpoch, replaying its log first;
@@ -302,85 +198,24 @@ func (c *Coordinator) Apply(img *metadata.Image) {
 // their markers written again. A partition already loaded is unloaded
 // first.
 func (c *Coordinator) Load(index, coordinatorEpoch int32, l PartitionLog) {
-	c.Unload(index)
-	p := &partition{
-		index: index, epoch: coordinatorEpoch, log: l,
-		ops:  make(chan func(*shard), 64),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	c.parts[index] = p
-	c.wg.Go(func() { c.loop(p) })
+	c.parts.Load(index, coordinatorEpoch, l)
 }
 
 // Unload stops coordinating a partition's transactional IDs: requests
 // waiting on them are answered NOT_COORDINATOR and marker writes in
 // flight are abandoned, as when Kafka's coordinator resigns; the next
 // leader resumes them.
-func (c *Coordinator) Unload(index int32) {
-	c.mu.Lock()
-	p := c.parts[index]
-	if p != nil {
-		delete(c.parts, index)
-		close(p.stop)
-	}
-	c.mu.Unlock()
-	if p != nil {
-		<-p.done
-	}
-}
+func (c *Coordinator) Unload(index int32) { c.parts.Unload(index) }
 
 // Close unloads every partition and waits for their loops to end.
 func (c *Coordinator) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	for idx, p := range c.parts {
-		close(p.stop)
-		delete(c.parts, idx)
-	}
-	c.mu.Unlock()
-	c.wg.Wait()
+	c.parts.Close()
 	return nil
 }
 
 // SetPartitionCount sets the number of __transaction_state partitions,
 // for coordinators driven by Load rather than Apply.
-func (c *Coordinator) SetPartitionCount(n int) {
-	c.mu.Lock()
-	c.numPartitions = n
-	c.mu.Unlock()
-}
-
-func isClosed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
-// route finds the loaded partition that owns a transactional ID.
-func (c *Coordinator) route(id string) (*partition, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.numPartitions == 0 {
-		return nil, ErrNotCoordinator
-	}
-	p := c.parts[PartitionFor(id, c.numPartitions)]
-	switch {
-	case p == nil || isClosed(p.done):
-		return nil, ErrNotCoordinator
-	case !p.loaded.Load():
-		return p, ErrCoordinatorLoadInProgress
-	}
-	return p, nil
-}
+func (c *Coordinator) SetPartitionCount(n int) { c.parts.SetCount(n) }
 
 // call runs fn on the shard that owns id and waits for the answer fn
 // passes to done.
@@ -389,44 +224,11 @@ func call[R any](ctx context.Context, c *Coordinator, id string, fn func(s *shar
 	if id == "" {
 		return zero, fmt.Errorf("%w: empty transactional id", ErrInvalidRequest)
 	}
-	p, err := c.route(id)
+	p, err := c.parts.Route(id)
 	if err != nil {
 		return zero, err
 	}
-	return callOn(ctx, p, fn)
-}
-
-func callOn[R any](ctx context.Context, p *partition, fn func(s *shard, done func(R))) (R, error) {
-	var zero R
-	ch := make(chan R, 1)
-	op := func(s *shard) {
-		fn(s, func(r R) {
-			select {
-			case ch <- r:
-			default: // answered already
-			}
-		})
-	}
-	select {
-	case p.ops <- op:
-	case <-p.done:
-		return zero, ErrNotCoordinator
-	case <-ctx.Done():
-		return zero, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, ctx.Err())
-	}
-	select {
-	case r := <-ch:
-		return r, nil
-	case <-p.done:
-		select {
-		case r := <-ch:
-			return r, nil
-		default:
-			return zero, ErrNotCoordinator
-		}
-	case <-ctx.Done():
-		return zero, fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, ctx.Err())
-	}
+	return coord.Call(ctx, p, fn)
 }
 
 // errResult pairs a call's outcome with its error.
@@ -544,20 +346,14 @@ func (c *Coordinator) Describe(ctx context.Context, ids []string) []Description 
 // transactional ID. While a partition is loading its IDs are missing and
 // the error is ErrCoordinatorLoadInProgress, with the IDs of the others.
 func (c *Coordinator) List(ctx context.Context, filter ListFilter) ([]Listing, error) {
-	c.mu.Lock()
-	parts := make([]*partition, 0, len(c.parts))
-	for _, p := range c.parts {
-		parts = append(parts, p)
-	}
-	c.mu.Unlock()
 	var out []Listing
 	var firstErr error
-	for _, p := range parts {
-		if !p.loaded.Load() {
+	for _, p := range c.parts.All() {
+		if !p.Loaded() {
 			firstErr = cmpErr(firstErr, ErrCoordinatorLoadInProgress)
 			continue
 		}
-		ls, err := callOn(ctx, p, func(s *shard, done func([]Listing)) { done(s.list(filter)) })
+		ls, err := coord.Call(ctx, p, func(s *shard, done func([]Listing)) { done(s.list(filter)) })
 		if err != nil {
 			firstErr = cmpErr(firstErr, err)
 			continue
@@ -579,149 +375,81 @@ func cmpErr(a, b error) error {
 // requests, deadlines, write completions and marker results until the
 // partition is unloaded.
 func (c *Coordinator) loop(p *partition) {
-	defer close(p.done)
-	sh := newShard(c.shard, p.epoch)
-	sh.log = c.log.With("partition", p.index)
+	sh := newShard(c.shard, p.Epoch)
+	sh.log = c.log.With("partition", p.Index)
 	start := time.Now()
 	if err := c.replay(p, sh); err != nil {
-		if !errors.Is(err, errUnloaded) {
-			c.log.Error("loading transaction coordinator partition failed", "partition", p.index, "err", err)
+		if !errors.Is(err, coord.ErrUnloaded) {
+			c.log.Error("loading transaction coordinator partition failed", "partition", p.Index, "err", err)
 		}
 		return
 	}
-	p.loaded.Store(true)
+	p.SetLoaded()
 	level := slog.LevelDebug
 	if len(sh.txns) > 0 {
 		level = slog.LevelInfo
 	}
 	sh.log.Log(context.Background(), level, "transaction coordinator partition loaded",
-		"transactional_ids", len(sh.txns), "coordinator_epoch", p.epoch, "elapsed", time.Since(start))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	jobs := make(chan write)
-	results := make(chan error)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(results)
-		for w := range jobs {
-			results <- c.append(ctx, p, w)
-		}
-	})
-	type markerResult struct {
-		job markerJob
-		err error
-	}
-	markerResults := make(chan markerResult)
-	var markers sync.WaitGroup
-	var queue, inflight []write
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	step := func(fn func()) {
-		sh.run(time.Now(), fn)
-		queue = append(queue, sh.takeWrites()...)
-		for _, j := range sh.takeMarkers() {
-			markers.Go(func() {
-				err := c.cfg.Markers.WriteMarkers(ctx, j.producerID, j.epoch, j.coordinatorEpoch, j.commit, j.partitions)
-				select {
-				case markerResults <- markerResult{j, err}:
-				case <-ctx.Done():
-				}
-			})
-		}
-		if at, ok := sh.next(); ok {
-			timer.Reset(time.Until(at))
-		} else {
-			timer.Stop()
-		}
-	}
-	step(nil)
-	for {
-		var send chan write
-		var next write
-		if len(queue) > 0 {
-			send, next = jobs, queue[0]
-		}
-		select {
-		case op := <-p.ops:
-			step(func() { op(sh) })
-		case send <- next:
-			inflight = append(inflight, next)
-			queue = queue[1:]
-		case err := <-results:
-			w := inflight[0]
-			inflight = inflight[1:]
-			step(func() { w.done(err) })
-		case r := <-markerResults:
-			step(func() { r.job.done(r.err) })
-		case <-timer.C:
-			step(nil)
-		case <-p.stop:
-			// Marker writes and writes waiting for replication are
-			// abandoned; those not yet handed to the writer fail. Then
-			// everyone still waiting is told this node no longer
-			// coordinates.
-			cancel()
-			close(jobs)
-			for err := range results {
-				w := inflight[0]
-				inflight = inflight[1:]
-				sh.run(time.Now(), func() { w.done(err) })
-			}
-			wg.Wait()
-			markers.Wait()
-			for pending := append(inflight, queue...); len(pending) > 0; pending = sh.takeWrites() {
-				for _, w := range pending {
-					sh.run(time.Now(), func() { w.done(ErrNotCoordinator) })
-				}
-			}
-			sh.log.Debug("transaction coordinator partition unloaded")
-			return
-		}
-	}
+		"transactional_ids", len(sh.txns), "coordinator_epoch", p.Epoch, "elapsed", time.Since(start))
+	// Marker writes in flight when the partition is unloaded are
+	// abandoned; the next leader resumes them.
+	coord.Serve(p, sh, machine{c, p, sh})
+	sh.log.Debug("transaction coordinator partition unloaded")
 }
 
-var errUnloaded = errors.New("txn: partition unloaded")
+// machine is a partition's shard as its loop drives it.
+type machine struct {
+	c  *Coordinator
+	p  *partition
+	sh *shard
+}
+
+// Step runs fn in the shard and hands its writes and marker jobs to the
+// loop.
+func (m machine) Step(now time.Time, fn func()) coord.Effects {
+	m.sh.run(now, fn)
+	var e coord.Effects
+	for _, w := range m.sh.takeWrites() {
+		e.Writes = append(e.Writes, coord.Write{
+			Append: func(ctx context.Context) error { return m.c.append(ctx, m.p, w) },
+			Done:   w.done,
+		})
+	}
+	for _, j := range m.sh.takeMarkers() {
+		e.Tasks = append(e.Tasks, func(ctx context.Context) func() {
+			err := m.c.cfg.Markers.WriteMarkers(ctx, j.producerID, j.epoch, j.coordinatorEpoch, j.commit, j.partitions)
+			return func() { j.done(err) }
+		})
+	}
+	e.Next, _ = m.sh.next()
+	return e
+}
 
 // replay rebuilds the shard from the partition's log: the last record
 // per transactional ID wins, a tombstone removes the ID, as compaction
 // would leave it.
 func (c *Coordinator) replay(p *partition, sh *shard) error {
 	values := map[string]Value{}
-	off := p.log.StartOffset()
-	for {
-		select {
-		case <-p.stop:
-			return errUnloaded
-		default:
+	err := coord.Replay(p, c.cfg.LoadBufferSize, func(b record.Batch) error {
+		if b.Attributes().Control() {
+			return nil
 		}
-		data, err := p.log.Read(off, c.cfg.LoadBufferSize)
+		recs, err := b.DecodeRecords()
 		if err != nil {
-			return fmt.Errorf("txn: reading %s-%d at %d: %w", controller.TransactionStateTopic, p.index, off, err)
+			return fmt.Errorf("replaying %s-%d batch at %d: %w", controller.TransactionStateTopic, p.Index, b.BaseOffset(), err)
 		}
-		if len(data) == 0 {
-			break
-		}
-		for len(data) > 0 {
-			b, rest, err := record.Next(data)
-			if err != nil {
-				return fmt.Errorf("txn: replaying %s-%d at %d: %w", controller.TransactionStateTopic, p.index, off, err)
-			}
-			data = rest
-			off = b.NextOffset()
-			if b.Attributes().Control() {
-				continue
-			}
-			recs, err := b.DecodeRecords()
-			if err != nil {
-				return fmt.Errorf("txn: replaying %s-%d batch at %d: %w", controller.TransactionStateTopic, p.index, b.BaseOffset(), err)
-			}
-			for _, r := range recs {
-				if err := replayRecord(values, r.Key, r.Value); err != nil {
-					sh.log.Warn("skipping unreadable record", "offset", r.Offset, "err", err)
-				}
+		for _, r := range recs {
+			if err := replayRecord(values, r.Key, r.Value); err != nil {
+				sh.log.Warn("skipping unreadable record", "offset", r.Offset, "err", err)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, coord.ErrUnloaded) {
+			return err
+		}
+		return fmt.Errorf("txn: %w", err)
 	}
 	sh.run(time.Now(), func() { sh.load(values) })
 	return nil
@@ -765,7 +493,7 @@ func (c *Coordinator) append(ctx context.Context, p *partition, w write) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.WriteTimeout)
 	defer cancel()
-	err = p.log.Append(ctx, batch)
+	err = p.Log.Append(ctx, batch)
 	switch {
 	case err == nil:
 		return nil
@@ -779,5 +507,5 @@ func (c *Coordinator) append(ctx context.Context, p *partition, w write) error {
 	case errors.Is(err, replica.ErrUnknownTopicOrPartition), errors.Is(err, replica.ErrNotEnoughReplicas):
 		return fmt.Errorf("%w: %w", ErrCoordinatorNotAvailable, err)
 	}
-	return fmt.Errorf("txn: writing to %s-%d: %w", controller.TransactionStateTopic, p.index, err)
+	return fmt.Errorf("txn: writing to %s-%d: %w", controller.TransactionStateTopic, p.Index, err)
 }

@@ -371,28 +371,7 @@ func (c *Coordinator) DeleteGroup(ctx context.Context, group string) error {
 // is loading its groups are missing and the error is
 // ErrCoordinatorLoadInProgress, with the groups of the others.
 func (c *Coordinator) ListGroups(ctx context.Context) ([]GroupListing, error) {
-	var out []GroupListing
-	var firstErr error
-	for _, p := range c.parts.All() {
-		if !p.Loaded() {
-			firstErr = cmpErr(firstErr, ErrCoordinatorLoadInProgress)
-			continue
-		}
-		gs, err := coord.Call(ctx, p, func(s *shard, done func([]GroupListing)) { done(s.list()) })
-		if err != nil {
-			firstErr = cmpErr(firstErr, err)
-			continue
-		}
-		out = append(out, gs...)
-	}
-	return out, firstErr
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
+	return coord.Gather(ctx, c.parts, (*shard).list)
 }
 
 // loop owns one partition's shard: it replays the log, then serves

@@ -1,7 +1,6 @@
 package group
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,49 +8,12 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/runnel/runnel/broker/record"
+	"github.com/runnel/runnel/broker/internal/coord/coordtest"
 	"github.com/runnel/runnel/broker/replica"
 )
 
-// memLog is an in-memory PartitionLog: appended batches get offsets, and
-// reads return them. gate, when set, holds reads until it is closed.
-type memLog struct {
-	mu        sync.Mutex
-	batches   []record.Batch
-	next      int64
-	appendErr error
-	gate      chan struct{}
-}
-
-func (l *memLog) Append(ctx context.Context, b []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.appendErr != nil {
-		return l.appendErr
-	}
-	batch := record.Batch(append([]byte{}, b...))
-	batch.SetBaseOffset(l.next)
-	l.next = batch.NextOffset()
-	l.batches = append(l.batches, batch)
-	return nil
-}
-
-func (l *memLog) StartOffset() int64 { return 0 }
-
-func (l *memLog) Read(offset int64, maxBytes int) ([]byte, error) {
-	if l.gate != nil {
-		<-l.gate
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []byte
-	for _, b := range l.batches {
-		if b.LastOffset() >= offset && (len(out) == 0 || len(out) < maxBytes) {
-			out = append(out, b...)
-		}
-	}
-	return out, nil
-}
+// memLog is an in-memory PartitionLog.
+type memLog = coordtest.Log
 
 func newTestCoordinator(t *testing.T, partitions int) *Coordinator {
 	t.Helper()
@@ -115,9 +77,8 @@ func TestCoordinatorSessionExpiry(t *testing.T) {
 			t.Fatalf("heartbeat of the expired member: %v", err)
 		}
 		// The group record written when it emptied says when that was.
-		log.mu.Lock()
-		last, err := log.batches[len(log.batches)-1].DecodeRecords()
-		log.mu.Unlock()
+		batches := log.Batches()
+		last, err := batches[len(batches)-1].DecodeRecords()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +193,7 @@ func TestCoordinatorLoading(t *testing.T) {
 		}
 		first.Close()
 
-		log.gate = make(chan struct{})
+		log.ReadGate = make(chan struct{})
 		second := newTestCoordinator(t, 1)
 		defer second.Close()
 		second.Load(0, log)
@@ -252,7 +213,7 @@ func TestCoordinatorLoading(t *testing.T) {
 		if _, err := second.ListGroups(ctx); !errors.Is(err, ErrCoordinatorLoadInProgress) {
 			t.Fatalf("list while loading: %v", err)
 		}
-		close(log.gate)
+		close(log.ReadGate)
 		synctest.Wait()
 		offs, err := second.FetchOffsets(ctx, "g", nil, false)
 		if err != nil || len(offs) != 1 || offs[0].Offset != 42 || offs[0].LeaderEpoch != 3 || offs[0].Metadata != "checkpoint" {
@@ -284,7 +245,7 @@ func TestCoordinatorWriteErrors(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				c := newTestCoordinator(t, 1)
 				defer c.Close()
-				log := &memLog{appendErr: tt.appendErr}
+				log := &memLog{AppendErr: tt.appendErr}
 				c.Load(0, log)
 				synctest.Wait()
 				errs := c.CommitOffsets(t.Context(), CommitRequest{Group: "g", Generation: -1, Retention: -1, Offsets: []OffsetCommit{

@@ -346,29 +346,9 @@ func (c *Coordinator) Describe(ctx context.Context, ids []string) []Description 
 // transactional ID. While a partition is loading its IDs are missing and
 // the error is ErrCoordinatorLoadInProgress, with the IDs of the others.
 func (c *Coordinator) List(ctx context.Context, filter ListFilter) ([]Listing, error) {
-	var out []Listing
-	var firstErr error
-	for _, p := range c.parts.All() {
-		if !p.Loaded() {
-			firstErr = cmpErr(firstErr, ErrCoordinatorLoadInProgress)
-			continue
-		}
-		ls, err := coord.Call(ctx, p, func(s *shard, done func([]Listing)) { done(s.list(filter)) })
-		if err != nil {
-			firstErr = cmpErr(firstErr, err)
-			continue
-		}
-		out = append(out, ls...)
-	}
+	out, err := coord.Gather(ctx, c.parts, func(s *shard) []Listing { return s.list(filter) })
 	sortListings(out)
-	return out, firstErr
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
+	return out, err
 }
 
 // loop owns one partition's shard: it replays the log, then serves

@@ -11,62 +11,18 @@ import (
 	"time"
 
 	"github.com/runnel/runnel/broker/controller"
+	"github.com/runnel/runnel/broker/internal/coord/coordtest"
 	"github.com/runnel/runnel/broker/metadata"
-	"github.com/runnel/runnel/broker/record"
 )
 
-// memLog is an in-memory PartitionLog: appended batches get offsets, and
-// reads return them. appendGate, when set, holds appends until it is
-// closed or their context ends; readGate holds reads.
-type memLog struct {
-	mu         sync.Mutex
-	batches    []record.Batch
-	next       int64
-	appendGate chan struct{}
-	readGate   chan struct{}
-}
+// memLog is an in-memory PartitionLog.
+type memLog = coordtest.Log
 
-func (l *memLog) Append(ctx context.Context, b []byte) error {
-	if g := l.appendGate; g != nil {
-		select {
-		case <-g:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	batch := record.Batch(append([]byte{}, b...))
-	batch.SetBaseOffset(l.next)
-	l.next = batch.NextOffset()
-	l.batches = append(l.batches, batch)
-	return nil
-}
-
-func (l *memLog) StartOffset() int64 { return 0 }
-
-func (l *memLog) Read(offset int64, maxBytes int) ([]byte, error) {
-	if l.readGate != nil {
-		<-l.readGate
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []byte
-	for _, b := range l.batches {
-		if b.LastOffset() >= offset && (len(out) == 0 || len(out) < maxBytes) {
-			out = append(out, b...)
-		}
-	}
-	return out, nil
-}
-
-// states returns the state of every value written for id, in order.
-func (l *memLog) states(t *testing.T, id string) []string {
+// states returns the state of every value written to l for id, in order.
+func states(t *testing.T, l *memLog, id string) []string {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []string
-	for _, b := range l.batches {
+	for _, b := range l.Batches() {
 		recs, err := b.DecodeRecords()
 		if err != nil {
 			t.Fatal(err)
@@ -199,7 +155,7 @@ func TestCoordinatorCommit(t *testing.T) {
 		if !errors.Is(d[1].Err, ErrTransactionalIDNotFound) {
 			t.Fatalf("Describe nope = %+v", d[1])
 		}
-		got := log.states(t, "t1")
+		got := states(t, log, "t1")
 		if want := []string{"Empty/0", "Ongoing/0", "Ongoing/0", "PrepareCommit/0", "CompleteCommit/0"}; !slices.Equal(got, want) {
 			t.Fatalf("log = %v, want %v", got, want)
 		}
@@ -278,7 +234,7 @@ func TestCoordinatorRestartMidPrepareCommit(t *testing.T) {
 		if err := c2.EndTxn(ctx, "t1", pid, epoch, true); err != nil {
 			t.Fatalf("retried EndTxn after completion: %v", err)
 		}
-		got := log.states(t, "t1")
+		got := states(t, log, "t1")
 		if want := []string{"Empty/0", "Ongoing/0", "PrepareCommit/0", "CompleteCommit/0"}; !slices.Equal(got, want) {
 			t.Fatalf("log = %v, want %v", got, want)
 		}
@@ -381,7 +337,7 @@ func TestCoordinatorUnload(t *testing.T) {
 		if err := c.AddPartitions(ctx, "t1", pid, epoch, orders); err != nil {
 			t.Fatal(err)
 		}
-		log.appendGate = make(chan struct{})
+		log.AppendGate = make(chan struct{})
 		errc := make(chan error, 1)
 		go func() { errc <- c.EndTxn(ctx, "t1", pid, epoch, true) }()
 		synctest.Wait()
@@ -393,8 +349,8 @@ func TestCoordinatorUnload(t *testing.T) {
 			t.Fatalf("EndTxn after the unload = %v", err)
 		}
 
-		log.appendGate = nil
-		log.readGate = make(chan struct{})
+		log.AppendGate = nil
+		log.ReadGate = make(chan struct{})
 		c.Load(0, 2, log)
 		synctest.Wait()
 		if err := c.EndTxn(ctx, "t1", pid, epoch, true); !errors.Is(err, ErrCoordinatorLoadInProgress) {
@@ -403,7 +359,7 @@ func TestCoordinatorUnload(t *testing.T) {
 		if _, err := c.List(ctx, ListFilter{}); !errors.Is(err, ErrCoordinatorLoadInProgress) {
 			t.Fatalf("List while loading = %v", err)
 		}
-		close(log.readGate)
+		close(log.ReadGate)
 		synctest.Wait()
 		// The PrepareCommit was never written: the transaction is still
 		// ongoing and can end now.

@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -382,4 +383,26 @@ func javaStringHash(s string) int32 {
 		h = 31*h + int32(r)
 	}
 	return h
+}
+
+// Gather runs fn in the loop of every loaded partition and returns what
+// they return, in no particular order. Partitions still being replayed
+// are skipped with Errors.LoadInProgress; the first error met comes back
+// with the results of the other partitions.
+func Gather[S, T any](ctx context.Context, r *Partitions[S], fn func(S) []T) ([]T, error) {
+	var out []T
+	var firstErr error
+	for _, p := range r.All() {
+		if !p.Loaded() {
+			firstErr = cmp.Or(firstErr, r.cfg.Errors.LoadInProgress)
+			continue
+		}
+		ts, err := Call(ctx, p, func(s S, done func([]T)) { done(fn(s)) })
+		if err != nil {
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		out = append(out, ts...)
+	}
+	return out, firstErr
 }

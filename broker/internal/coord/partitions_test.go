@@ -53,6 +53,7 @@ type memLog struct {
 	mu      sync.Mutex
 	batches []string
 	block   bool
+	gate    chan struct{} // holds reads until closed
 }
 
 func (l *memLog) Append(ctx context.Context, batch []byte) error {
@@ -66,8 +67,15 @@ func (l *memLog) Append(ctx context.Context, batch []byte) error {
 	return nil
 }
 
-func (l *memLog) StartOffset() int64              { return 0 }
-func (l *memLog) Read(int64, int) ([]byte, error) { return nil, nil }
+func (l *memLog) StartOffset() int64 { return 0 }
+
+func (l *memLog) Read(int64, int) ([]byte, error) {
+	if l.gate != nil {
+		<-l.gate
+	}
+	return nil, nil
+}
+
 func (l *memLog) appended() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -260,6 +268,30 @@ func TestServeDeadlinesAndTasks(t *testing.T) {
 		events, _ = Call(t.Context(), p, func(s *testShard, done func([]string)) { done(slices.Clone(s.events)) })
 		if !slices.Equal(events, []string{"task"}) {
 			t.Fatalf("events %q, want the task's outcome", events)
+		}
+	})
+}
+
+// TestGather lists over two loaded partitions while a third is loading:
+// the loaded ones' items come back with the loading error.
+func TestGather(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := start(t)
+		r.SetCount(3)
+		gate := make(chan struct{})
+		r.Load(0, 0, &memLog{})
+		r.Load(1, 0, &memLog{})
+		r.Load(2, 0, &memLog{gate: gate})
+		synctest.Wait()
+		items, err := Gather(t.Context(), r, func(s *testShard) []string { return []string{"item"} })
+		if !errors.Is(err, errLoading) || len(items) != 2 {
+			t.Fatalf("Gather while loading: %q %v", items, err)
+		}
+		close(gate)
+		synctest.Wait()
+		items, err = Gather(t.Context(), r, func(s *testShard) []string { return []string{"item"} })
+		if err != nil || len(items) != 3 {
+			t.Fatalf("Gather: %q %v", items, err)
 		}
 	})
 }

@@ -110,7 +110,7 @@ func TestKill9AndRestartLosesNoLine(t *testing.T) {
 		return countLines(t, dst) >= lines/5 && strings.Contains(string(committed), "kafka_offset")
 	})
 	before := countLines(t, dst)
-	n.kill9(t)
+	n.Kill9(t)
 	t.Logf("killed with %d lines in the sink, sink offsets %s", before, committed)
 	writeLines(t, src, lines/2, lines)
 
@@ -254,7 +254,7 @@ func TestWorkerFailover(t *testing.T) {
 	moved := onB()
 	t.Logf("worker %s runs %v", bID, moved)
 
-	b.kill9(t)
+	b.Kill9(t)
 	killed := time.Now()
 	writeLines(t, src, lines/2, lines)
 	waitFor(t, 5*session, "every instance RUNNING on the surviving worker", func() bool {

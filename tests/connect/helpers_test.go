@@ -7,75 +7,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/runnel/runnel/tests/internal/proc"
 )
 
 // runnelBin is the runnel binary built once for this package.
 var runnelBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "runnel-connect-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	runnelBin = filepath.Join(dir, "runnel")
-	build := exec.Command("go", "build", "-o", runnelBin, "github.com/runnel/runnel/cmd/runnel")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building runnel:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(proc.Main(m, &runnelBin)) }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// node is one `runnel server` process with its embedded Connect worker.
+// node is one `runnel server` process with its embedded Connect worker, or
+// a `runnel connect distributed` process (kafka empty).
 type node struct {
-	cmd   *exec.Cmd
+	*proc.Process
 	kafka string // host:port of the Kafka listener
 	rest  string // http://host:port of the Connect REST API
-	log   *syncBuffer
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // nodeSpec says where a node listens and keeps its data.
@@ -87,42 +41,20 @@ type nodeSpec struct {
 }
 
 func newSpec(t testing.TB, overrides ...string) nodeSpec {
-	return nodeSpec{dataDir: t.TempDir(), kafkaPort: freePort(t), restPort: freePort(t), overrides: overrides}
+	return nodeSpec{dataDir: t.TempDir(), kafkaPort: proc.FreePort(t), restPort: proc.FreePort(t), overrides: overrides}
 }
 
 // startNode runs runnel server and waits until its Connect worker reports
 // healthy (it has joined its group). The process is killed at cleanup.
 func startNode(t testing.TB, s nodeSpec) *node {
 	t.Helper()
-	n := &node{
-		kafka: "127.0.0.1:" + strconv.Itoa(s.kafkaPort),
-		rest:  "http://127.0.0.1:" + strconv.Itoa(s.restPort),
-		log:   &syncBuffer{},
-	}
-	args := []string{"server",
-		"--override", "listeners=PLAINTEXT://" + n.kafka,
-		"--override", "log.dirs=" + s.dataDir,
-		"--override", "connect.listeners=" + n.rest,
-		"--override", "connect.offset.flush.interval.ms=1000",
-	}
-	for _, o := range s.overrides {
-		args = append(args, "--override", o)
-	}
-	n.cmd = exec.Command(runnelBin, args...)
-	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := n.cmd.Process.Pid
-	t.Cleanup(func() {
-		if n.cmd.ProcessState == nil {
-			syscall.Kill(pid, syscall.SIGKILL)
-			n.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("node %s log:\n%s", n.kafka, tail(n.log.String(), 60))
-		}
-	})
+	rest := "http://127.0.0.1:" + strconv.Itoa(s.restPort)
+	srv := proc.StartServer(t, proc.ServerSpec{Bin: runnelBin, DataDir: s.dataDir, Port: s.kafkaPort,
+		Overrides: append([]string{
+			"connect.listeners=" + rest,
+			"connect.offset.flush.interval.ms=1000",
+		}, s.overrides...)})
+	n := &node{Process: srv.Process, kafka: srv.Addr, rest: rest}
 	waitFor(t, 60*time.Second, "the Connect worker to be healthy", func() bool {
 		code, _ := n.call(t, "GET", "/health", "")
 		return code == http.StatusOK
@@ -130,21 +62,12 @@ func startNode(t testing.TB, s nodeSpec) *node {
 	return n
 }
 
-func tail(s string, lines int) string {
-	parts := strings.Split(s, "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
-}
-
 // startWorker runs "runnel connect distributed" with a worker.properties
 // made of props and waits until it is healthy. It is killed at cleanup.
 func startWorker(t testing.TB, props map[string]string) *node {
 	t.Helper()
-	port := freePort(t)
-	n := &node{rest: "http://127.0.0.1:" + strconv.Itoa(port), log: &syncBuffer{}}
-	props["listeners"] = n.rest
+	rest := "http://127.0.0.1:" + strconv.Itoa(proc.FreePort(t))
+	props["listeners"] = rest
 	var b strings.Builder
 	for k, v := range props {
 		fmt.Fprintf(&b, "%s=%s\n", k, v)
@@ -153,35 +76,12 @@ func startWorker(t testing.TB, props map[string]string) *node {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n.cmd = exec.Command(runnelBin, "connect", "distributed", path)
-	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := n.cmd.Process.Pid
-	t.Cleanup(func() {
-		if n.cmd.ProcessState == nil {
-			syscall.Kill(pid, syscall.SIGKILL)
-			n.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("worker %s log:\n%s", n.rest, tail(n.log.String(), 60))
-		}
-	})
+	n := &node{Process: proc.Start(t, "worker "+rest, exec.Command(runnelBin, "connect", "distributed", path)), rest: rest}
 	waitFor(t, 60*time.Second, "the distributed worker to be healthy", func() bool {
 		code, _ := n.call(t, "GET", "/health", "")
 		return code == http.StatusOK
 	})
 	return n
-}
-
-// kill9 kills the process with SIGKILL: no shutdown code runs.
-func (n *node) kill9(t testing.TB) {
-	t.Helper()
-	if err := syscall.Kill(n.cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	n.cmd.Wait()
 }
 
 // call sends a REST request and returns the status and body; a transport

@@ -41,8 +41,8 @@ func BenchmarkThroughput(b *testing.B) {
 		n, _ = strconv.Atoi(v)
 	}
 	srv := startServer(b)
-	createTopics(b, srv.addr, 4, "bench-in")
-	cl := newClient(b, srv.addr, kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(100000))
+	createTopics(b, srv.Addr, 4, "bench-in")
+	cl := newClient(b, srv.Addr, kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(100000))
 	kept := 0
 	value := []byte(strings.Repeat("v", 64))
 	for i := range n {
@@ -56,7 +56,7 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	// A short metadata age: franz-go answers metadata requests from a
 	// cache younger than it, which would hide new topics for seconds.
-	adm := kadm.NewClient(newClient(b, srv.addr, kgo.MetadataMinAge(10*time.Millisecond)))
+	adm := kadm.NewClient(newClient(b, srv.Addr, kgo.MetadataMinAge(10*time.Millisecond)))
 	run := 0
 	measure := func(b *testing.B, start func(id string) (stop func()), doneTopic func(id string) string, want int) {
 		var elapsed time.Duration
@@ -93,8 +93,8 @@ func BenchmarkThroughput(b *testing.B) {
 
 	b.Run("kgo-pipe", func(b *testing.B) {
 		measure(b, func(id string) func() {
-			createTopics(b, srv.addr, 4, id+"-out")
-			c, err := kgo.NewClient(kgo.SeedBrokers(srv.addr), kgo.ConsumerGroup(id), kgo.ConsumeTopics("bench-in"),
+			createTopics(b, srv.Addr, 4, id+"-out")
+			c, err := kgo.NewClient(kgo.SeedBrokers(srv.Addr), kgo.ConsumerGroup(id), kgo.ConsumeTopics("bench-in"),
 				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ProducerLinger(5*time.Millisecond))
 			if err != nil {
 				b.Fatal(err)
@@ -116,12 +116,12 @@ func BenchmarkThroughput(b *testing.B) {
 
 	b.Run("streams-map-filter", func(b *testing.B) {
 		measure(b, func(id string) func() {
-			createTopics(b, srv.addr, 4, id+"-out")
+			createTopics(b, srv.Addr, 4, id+"-out")
 			bld := streams.NewBuilder()
 			s := streams.StreamOf(bld, "bench-in", serde.String(), serde.String())
 			streams.MapValues(s.Filter(func(k, _ string) bool { return strings.HasSuffix(k, "-0") }),
 				func(_, v string) string { return strings.ToUpper(v) }).To(id+"-out", serde.String(), serde.String())
-			return startBenchApp(b, bld, id, srv.addr)
+			return startBenchApp(b, bld, id, srv.Addr)
 		}, func(id string) string { return id + "-out" }, kept)
 	})
 
@@ -129,7 +129,7 @@ func BenchmarkThroughput(b *testing.B) {
 		measure(b, func(id string) func() {
 			bld := streams.NewBuilder()
 			streams.Count(streams.GroupByKey(streams.StreamOf(bld, "bench-in", serde.String(), serde.String())), streams.Materialized("counts"))
-			return startBenchApp(b, bld, id, srv.addr)
+			return startBenchApp(b, bld, id, srv.Addr)
 		}, func(id string) string { return streams.ChangelogTopic(id, "counts") }, n)
 	})
 
@@ -145,7 +145,7 @@ func BenchmarkThroughput(b *testing.B) {
 					ctx.SetValue(n + 1)
 				}),
 				goka.Persist(new(codec.Int64)))
-			p, err := goka.NewProcessor([]string{srv.addr}, graph,
+			p, err := goka.NewProcessor([]string{srv.Addr}, graph,
 				goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(cfg, tmc)),
 				goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
 				goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),

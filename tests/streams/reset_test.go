@@ -17,20 +17,20 @@ import (
 // start and the internal topics are deleted.
 func TestResetCommand(t *testing.T) {
 	srv := startServer(t)
-	createTopics(t, srv.addr, 2, "events", "window-counts")
-	produceEvents(t, srv.addr, 1000, 10)
+	createTopics(t, srv.Addr, 2, "events", "window-counts")
+	produceEvents(t, srv.Addr, 1000, 10)
 	topo, err := windowedCountTopology()
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := streams.NewApp(topo, streams.Config{ApplicationID: "rst", BootstrapServers: []string{srv.addr}, StateDir: t.TempDir(),
+	app, err := streams.NewApp(topo, streams.Config{ApplicationID: "rst", BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir(),
 		CommitInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- app.Run(context.Background()) }()
-	adm := kadm.NewClient(newClient(t, srv.addr, kgo.MetadataMinAge(10*time.Millisecond)))
+	adm := kadm.NewClient(newClient(t, srv.Addr, kgo.MetadataMinAge(10*time.Millisecond)))
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		offs, err := adm.FetchOffsets(t.Context(), "rst")
@@ -48,7 +48,7 @@ func TestResetCommand(t *testing.T) {
 	}
 
 	reset := func() (string, error) {
-		out, err := exec.Command(runnelBin, "streams", "reset", "--bootstrap-server", srv.addr,
+		out, err := exec.Command(runnelBin, "streams", "reset", "--bootstrap-server", srv.Addr,
 			"--application-id", "rst", "--input-topics", "events").CombinedOutput()
 		return string(out), err
 	}

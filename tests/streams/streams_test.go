@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/runnel/runnel/streams"
+	"github.com/runnel/runnel/tests/internal/proc"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -125,21 +126,21 @@ func TestWindowedCountSurvivesAKilledInstance(t *testing.T) {
 		t.Run(guarantee, func(t *testing.T) {
 			began := time.Now()
 			srv := startServer(t)
-			createTopics(t, srv.addr, 4, "events", "window-counts")
-			want := produceEvents(t, srv.addr, n, 500)
+			createTopics(t, srv.Addr, 4, "events", "window-counts")
+			want := produceEvents(t, srv.Addr, n, 500)
 			t.Logf("produced %d events in %v", n, time.Since(began))
 
 			appID := "wc-" + strings.ReplaceAll(guarantee, "_", "-")
-			adm := kadm.NewClient(newClient(t, srv.addr))
-			out := newWindowCounts(t, srv.addr)
+			adm := kadm.NewClient(newClient(t, srv.Addr))
+			out := newWindowCounts(t, srv.Addr)
 			deadline := time.Now().Add(8 * time.Minute)
-			waitFor := func(what string, cond func() bool, logs ...*instance) {
+			waitFor := func(what string, cond func() bool, logs ...*proc.Process) {
 				t.Helper()
 				for !cond() {
 					if time.Now().After(deadline) {
 						msg := fmt.Sprintf("timed out waiting for %s; %d output offsets", what, endOffsetSum(t, adm, "window-counts"))
 						for _, in := range logs {
-							msg += "\n" + tail(in.log.String())
+							msg += "\n" + in.Log.Tail(40)
 						}
 						t.Fatal(msg)
 					}
@@ -150,13 +151,13 @@ func TestWindowedCountSurvivesAKilledInstance(t *testing.T) {
 			// made progress and takes half; A dies when a third of the
 			// input is counted, so its tasks move to B with state that
 			// only the changelogs hold.
-			a := startInstance(t, srv.addr, appID, guarantee, t.TempDir())
+			a := startInstance(t, srv.Addr, appID, guarantee, t.TempDir())
 			waitFor("instance A to make progress", func() bool { return endOffsetSum(t, adm, "window-counts") >= int64(n/10) }, a)
-			b := startInstance(t, srv.addr, appID, guarantee, t.TempDir())
-			waitFor("instance B to run", func() bool { return strings.Count(b.log.String(), "to=RUNNING") >= 1 }, a, b)
+			b := startInstance(t, srv.Addr, appID, guarantee, t.TempDir())
+			waitFor("instance B to run", func() bool { return strings.Count(b.Log.String(), "to=RUNNING") >= 1 }, a, b)
 			waitFor("a third of the input", func() bool { return endOffsetSum(t, adm, "window-counts") >= int64(n/3) }, a, b)
 			killedAt := time.Now()
-			killPID(a.cmd)
+			a.Kill9(t)
 			t.Logf("killed instance A after %v", killedAt.Sub(began))
 
 			for !out.reached(want) {
@@ -167,7 +168,7 @@ func TestWindowedCountSurvivesAKilledInstance(t *testing.T) {
 							missing++
 						}
 					}
-					t.Fatalf("%d of %d windows short after the deadline\nB:\n%s", missing, len(want), tail(b.log.String()))
+					t.Fatalf("%d of %d windows short after the deadline\nB:\n%s", missing, len(want), b.Log.Tail(40))
 				}
 				out.poll(t, time.Second)
 			}
@@ -186,24 +187,15 @@ func TestWindowedCountSurvivesAKilledInstance(t *testing.T) {
 			if guarantee == streams.ExactlyOnce && out.gaps != 0 {
 				t.Errorf("%d updates were duplicated or lost under exactly_once_v2", out.gaps)
 			}
-			for name, in := range map[string]*instance{"A": a, "B": b} {
-				if strings.Contains(in.log.String(), "DATA RACE") {
-					t.Errorf("instance %s reported a data race:\n%s", name, in.log.String())
+			for name, in := range map[string]*proc.Process{"A": a, "B": b} {
+				if strings.Contains(in.Log.String(), "DATA RACE") {
+					t.Errorf("instance %s reported a data race:\n%s", name, in.Log.String())
 				}
 			}
 			restored := regexp.MustCompile(`msg="restored state stores" .*records=([1-9][0-9]*)`)
-			if !restored.MatchString(b.log.String()) {
-				t.Errorf("the survivor restored nothing from the changelogs:\n%s", tail(b.log.String()))
+			if !restored.MatchString(b.Log.String()) {
+				t.Errorf("the survivor restored nothing from the changelogs:\n%s", b.Log.Tail(40))
 			}
 		})
 	}
-}
-
-// tail returns the last lines of a log.
-func tail(s string) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/runnel/runnel/broker/internal/coord/coordtest"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of script tests")
@@ -22,68 +22,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of script
 // go test -run TestScripts -rewrite regenerates the outputs, which then
 // need reading: they are the specification.
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/scripts/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f) })
-	}
-}
-
-type block struct {
-	cmd, want string
-}
-
-func parseScript(t *testing.T, path string) []block {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []block
-	var cur *block
-	inOut := false
-	for line := range strings.SplitSeq(string(data), "\n") {
-		switch {
-		case cur == nil && strings.TrimSpace(line) == "":
-		case cur == nil && strings.HasPrefix(line, "#"):
-			blocks = append(blocks, block{cmd: line})
-		case cur == nil:
-			blocks = append(blocks, block{cmd: line})
-			cur = &blocks[len(blocks)-1]
-		case !inOut && line == "----":
-			inOut = true
-		case !inOut:
-			t.Fatalf("%s: command %q has no ---- line", path, cur.cmd)
-		case line == "":
-			cur, inOut = nil, false
-		default:
-			cur.want += line + "\n"
-		}
-	}
-	return blocks
-}
-
-func runScript(t *testing.T, path string) {
-	blocks := parseScript(t, path)
-	h := newHarness()
-	var out strings.Builder
-	for _, b := range blocks {
-		if strings.HasPrefix(b.cmd, "#") {
-			out.WriteString(b.cmd + "\n")
-			continue
-		}
-		got := h.exec(t, b.cmd)
-		fmt.Fprintf(&out, "%s\n----\n%s\n", b.cmd, got)
-		if !*rewrite && got != b.want {
-			t.Fatalf("%s: %s\ngot:\n%swant:\n%s", path, b.cmd, got, b.want)
-		}
-	}
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	coordtest.RunScripts(t, "testdata/scripts/*.txt", *rewrite, func() coordtest.Exec { return newHarness().exec })
 }
 
 var errNames = map[error]string{

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/runnel/runnel/connect/configdef"
-	"github.com/runnel/runnel/connect/internal/configgolden"
+	"github.com/runnel/runnel/internal/configgolden"
 )
 
 // checkConfigGolden compares the configuration definitions of the

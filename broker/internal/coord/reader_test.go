@@ -81,3 +81,43 @@ func TestReaderTakeCapped(t *testing.T) {
 		t.Fatalf("appending to a taken slice overwrote the input: %v", r.B)
 	}
 }
+
+// FuzzReader reads fields in an order the input chooses: no input makes
+// it panic, consume more than it has, or read anything after an error.
+func FuzzReader(f *testing.F) {
+	f.Fuzz(func(t *testing.T, ops, in []byte) {
+		r := &Reader{B: in}
+		for _, op := range ops {
+			before := len(r.B)
+			failed := r.Err != nil
+			var zero bool
+			switch op % 7 {
+			case 0:
+				zero = r.Int8() == 0
+			case 1:
+				zero = r.Int16() == 0
+			case 2:
+				zero = r.Int32() == 0
+			case 3:
+				zero = r.Int64() == 0
+			case 4:
+				zero = r.Uvarint() == 0
+			case 5:
+				zero = r.Take(int(op/7)) == nil
+			case 6:
+				n := 0
+				r.Tags(func(uint64, []byte) { n++ })
+				zero = n == 0
+			}
+			if len(r.B) > before {
+				t.Fatalf("op %d grew the input from %d to %d bytes", op, before, len(r.B))
+			}
+			if failed && !zero {
+				t.Fatalf("op %d read a value after the error %v", op, r.Err)
+			}
+			if r.Err != nil && len(r.B) != 0 {
+				t.Fatalf("%d bytes left after the error %v", len(r.B), r.Err)
+			}
+		}
+	})
+}

@@ -184,32 +184,10 @@ func rel(ms int64) string {
 	return time.UnixMilli(ms).Sub(scriptStart).String()
 }
 
-// args parses "tag k=v flag ..." into the tag and a map.
-func args(fields []string) map[string]string {
-	m := map[string]string{}
-	for _, f := range fields {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			v = "true"
-		}
-		m[k] = v
-	}
-	return m
-}
-
 func (h *harness) exec(t *testing.T, line string) string {
 	t.Helper()
 	h.out.Reset()
-	fields := strings.Fields(line)
-	cmd := fields[0]
-	tag := ""
-	var a map[string]string
-	if len(fields) > 1 && !strings.Contains(fields[1], "=") {
-		tag = fields[1]
-		a = args(fields[2:])
-	} else {
-		a = args(fields[1:])
-	}
+	cmd, tag, a := coordtest.ParseCmd(line)
 	dur := func(k string, def time.Duration) time.Duration {
 		v, ok := a[k]
 		if !ok {
@@ -394,12 +372,12 @@ func (h *harness) exec(t *testing.T, line string) string {
 		})
 	case "delete-topics":
 		topics := map[string]bool{}
-		for _, name := range fields[1:] {
+		for _, name := range strings.Fields(line)[1:] {
 			topics[name] = true
 		}
 		h.step(func() { h.s.removeTopics(topics) })
 	case "tick":
-		d, err := time.ParseDuration(fields[1])
+		d, err := time.ParseDuration(tag)
 		if err != nil {
 			t.Fatal(err)
 		}

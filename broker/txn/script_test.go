@@ -198,32 +198,10 @@ func parseTPs(s string) []TopicPartition {
 	return tps
 }
 
-// args parses "k=v flag ..." into a map.
-func args(fields []string) map[string]string {
-	m := map[string]string{}
-	for _, f := range fields {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			v = "true"
-		}
-		m[k] = v
-	}
-	return m
-}
-
 func (h *harness) exec(t *testing.T, line string) string {
 	t.Helper()
 	h.out.Reset()
-	fields := strings.Fields(line)
-	cmd := fields[0]
-	tag := ""
-	var a map[string]string
-	if len(fields) > 1 && !strings.Contains(fields[1], "=") {
-		tag = fields[1]
-		a = args(fields[2:])
-	} else {
-		a = args(fields[1:])
-	}
+	cmd, tag, a := coordtest.ParseCmd(line)
 	dur := func(k string, def time.Duration) time.Duration {
 		v, ok := a[k]
 		if !ok {
@@ -377,7 +355,7 @@ func (h *harness) exec(t *testing.T, line string) string {
 			}
 		})
 	case "tick":
-		d, err := time.ParseDuration(fields[1])
+		d, err := time.ParseDuration(tag)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -86,3 +86,26 @@ func runScript(t *testing.T, path string, rewrite bool, exec Exec) {
 		}
 	}
 }
+
+// ParseCmd splits a script command "name [tag] key=value flag ..." into
+// its name, its tag ("" when the second word has a '=') and its
+// arguments; a flag without '=' has the value "true".
+func ParseCmd(line string) (name, tag string, args map[string]string) {
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return "", "", map[string]string{}
+	}
+	name, fields = fields[0], fields[1:]
+	if len(fields) > 0 && !strings.Contains(fields[0], "=") {
+		tag, fields = fields[0], fields[1:]
+	}
+	args = make(map[string]string, len(fields))
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			v = "true"
+		}
+		args[k] = v
+	}
+	return name, tag, args
+}

@@ -1,5 +1,6 @@
 // Package coordtest provides what the coordinators' tests share: an
-// in-memory partition log.
+// in-memory partition log (Log) and the runner of their script tests
+// (RunScripts, ParseCmd).
 package coordtest
 
 import (

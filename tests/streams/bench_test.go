@@ -168,13 +168,14 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 // startBenchApp runs a Streams app (at_least_once, commit.interval.ms
-// 100) until the returned stop is called.
+// 100, no record cache: every update is written to the changelog, as goka
+// writes every update to its table) until the returned stop is called.
 func startBenchApp(b *testing.B, bld *streams.Builder, id, addr string) func() {
 	topo, err := bld.Build()
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, err := streams.NewApp(topo, streams.Config{ApplicationID: id, BootstrapServers: []string{addr}, StateDir: b.TempDir(), CommitInterval: 100 * time.Millisecond})
+	app, err := streams.NewApp(topo, streams.Config{ApplicationID: id, BootstrapServers: []string{addr}, StateDir: b.TempDir(), CommitInterval: 100 * time.Millisecond, CacheMaxBytes: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,12 +5,15 @@
 // subcommands mirror Apache Kafka's shell tools flag for flag and line for
 // line, so that muscle memory carries over:
 //
-//	runnel topics    kafka-topics.sh
-//	runnel produce   kafka-console-producer.sh
-//	runnel consume   kafka-console-consumer.sh
-//	runnel configs   kafka-configs.sh
-//	runnel groups    kafka-consumer-groups.sh
-//	runnel perf      kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh
+//	runnel topics        kafka-topics.sh
+//	runnel produce       kafka-console-producer.sh
+//	runnel consume       kafka-console-consumer.sh
+//	runnel configs       kafka-configs.sh
+//	runnel groups        kafka-consumer-groups.sh
+//	runnel transactions  kafka-transactions.sh
+//	runnel streams       kafka-streams-application-reset.sh (runnel streams reset)
+//	runnel connect       connect-standalone.sh and connect-distributed.sh
+//	runnel perf          kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh
 //
 // Every subcommand is a function of its arguments and standard streams, so
 // tests run it in-process. Errors are reported as one line on standard error
@@ -145,8 +148,12 @@ func printHelp(w io.Writer) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	width := 0
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, table[n].summary)
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s %s\n", width, n, table[n].summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'runnel <command> --help' for the flags of one command; 'runnel --version' prints the version.")

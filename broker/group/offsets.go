@@ -36,16 +36,31 @@ func (s *shard) validateCommit(g *group, req CommitRequest) error {
 	return nil
 }
 
+// newOffsetValue is the record value of a committed offset (version 3,
+// no expire timestamp), committed now.
+func newOffsetValue(oc OffsetCommit, now int64) OffsetValue {
+	return OffsetValue{Version: 3, Offset: oc.Offset, LeaderEpoch: oc.LeaderEpoch, Metadata: oc.Metadata, CommitTimestamp: now, ExpireTimestamp: -1}
+}
+
+// offsetRecord is the __consumer_offsets record of a committed offset.
+func offsetRecord(groupID string, tp TopicPartition, v OffsetValue) kv {
+	return kv{key: OffsetKey(groupID, tp.Topic, tp.Partition).AppendTo(nil), value: v.AppendTo(nil)}
+}
+
+// failAll answers a commit of n offsets with err for each.
+func failAll(n int, err error, reply func([]error)) {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	reply(errs)
+}
+
 // commit handles an OffsetCommit; reply gets one error per offset, in
 // order, once the records are written.
 func (s *shard) commit(req CommitRequest, reply func([]error)) {
 	errs := make([]error, len(req.Offsets))
-	fail := func(err error) {
-		for i := range errs {
-			errs[i] = err
-		}
-		reply(errs)
-	}
+	fail := func(err error) { failAll(len(req.Offsets), err, reply) }
 	g := s.groups[req.Group]
 	if g == nil {
 		if req.Generation >= 0 {
@@ -84,7 +99,7 @@ func (s *shard) commit(req CommitRequest, reply func([]error)) {
 			errs[i] = ErrOffsetMetadataTooLarge
 			continue
 		}
-		v := OffsetValue{Version: 3, Offset: oc.Offset, LeaderEpoch: oc.LeaderEpoch, Metadata: oc.Metadata, CommitTimestamp: now, ExpireTimestamp: -1}
+		v := newOffsetValue(oc, now)
 		if oc.CommitTimestamp >= 0 {
 			v.CommitTimestamp = oc.CommitTimestamp
 		}
@@ -92,10 +107,7 @@ func (s *shard) commit(req CommitRequest, reply func([]error)) {
 			v.Version, v.ExpireTimestamp = 1, expire
 		}
 		batch = append(batch, staged{i, oc.TopicPartition, v})
-		recs = append(recs, kv{
-			key:   OffsetKey(req.Group, oc.Topic, oc.Partition).AppendTo(nil),
-			value: v.AppendTo(nil),
-		})
+		recs = append(recs, offsetRecord(req.Group, oc.TopicPartition, v))
 	}
 	if len(batch) == 0 {
 		reply(errs)

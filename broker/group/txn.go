@@ -41,12 +41,7 @@ func (s *shard) validateTxnCommit(g *group, req TxnCommitRequest) error {
 // completeTxn.
 func (s *shard) txnCommit(req TxnCommitRequest, reply func([]error)) {
 	errs := make([]error, len(req.Offsets))
-	fail := func(err error) {
-		for i := range errs {
-			errs[i] = err
-		}
-		reply(errs)
-	}
+	fail := func(err error) { failAll(len(req.Offsets), err, reply) }
 	g := s.groups[req.Group]
 	if g == nil {
 		if req.Generation >= 0 || req.MemberID != "" {
@@ -74,17 +69,14 @@ func (s *shard) txnCommit(req TxnCommitRequest, reply func([]error)) {
 			errs[i] = ErrOffsetMetadataTooLarge
 			continue
 		}
-		v := OffsetValue{Version: 3, Offset: oc.Offset, LeaderEpoch: oc.LeaderEpoch, Metadata: oc.Metadata, CommitTimestamp: now, ExpireTimestamp: -1}
+		v := newOffsetValue(oc, now)
 		if pending == nil {
 			pending = map[TopicPartition]txnOffset{}
 			g.txnOffsets[req.ProducerID] = pending
 		}
 		pending[oc.TopicPartition] = txnOffset{val: v, seq: seq}
 		batch = append(batch, staged{i, oc.TopicPartition})
-		recs = append(recs, kv{
-			key:   OffsetKey(req.Group, oc.Topic, oc.Partition).AppendTo(nil),
-			value: v.AppendTo(nil),
-		})
+		recs = append(recs, offsetRecord(req.Group, oc.TopicPartition, v))
 	}
 	if len(batch) == 0 {
 		reply(errs)

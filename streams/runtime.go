@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/runnel/runnel/state"
@@ -535,8 +536,11 @@ func (t *streamThread) setUpTasks(ctx context.Context) error {
 		if _, ok := t.tasks[id]; ok {
 			continue
 		}
-		rt, err := t.openTask(id)
+		rt, err := t.openTaskWhenFree(ctx, id)
 		if err != nil {
+			for _, c := range created {
+				c.task.Close()
+			}
 			return err
 		}
 		created = append(created, rt)
@@ -563,6 +567,31 @@ func (t *streamThread) setUpTasks(ctx context.Context) error {
 	t.app.metrics.tasks.Add(float64(len(created)))
 	t.app.threadsChanged()
 	return nil
+}
+
+// taskLockWait bounds how long a thread waits for another thread of the
+// same instance to release a task's state directory.
+const taskLockWait = 60 * time.Second
+
+// openTaskWhenFree opens a task, waiting while another thread of this
+// instance still holds its stores: when a task moves between threads, the
+// new owner may see its assignment before the old one has closed the task
+// on seeing its own, as Kafka Streams' state-directory lock makes the new
+// owner wait.
+func (t *streamThread) openTaskWhenFree(ctx context.Context, id TaskID) (*runTask, error) {
+	deadline := time.Now().Add(taskLockWait)
+	for {
+		rt, err := t.openTask(id)
+		if err == nil || !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return rt, err
+		}
+		t.log.Debug("task state held by another thread; waiting", "task", id)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // partitionsSnapshot copies the known partition counts.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/runnel/runnel/broker/group"
+	"github.com/runnel/runnel/broker/metadata"
 	"github.com/runnel/runnel/broker/replica"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -28,43 +29,33 @@ import (
 
 func (s *Server) handleOffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
-	img := s.cfg.Controller.Image()
-	type slot struct{ t, p int }
-	var (
-		offsets []group.OffsetCommit
-		slots   []slot
-	)
-	for ti, rt := range req.Topics {
+	b := s.newOffsetBatch()
+	for _, rt := range req.Topics {
 		out := kmsg.NewOffsetCommitResponseTopic()
 		out.Topic = rt.Topic
-		t := img.Topic(rt.Topic)
+		out.Partitions = make([]kmsg.OffsetCommitResponseTopicPartition, len(rt.Partitions))
 		for pi, rp := range rt.Partitions {
-			op := kmsg.NewOffsetCommitResponseTopicPartition()
+			op := &out.Partitions[pi]
+			*op = kmsg.NewOffsetCommitResponseTopicPartition()
 			op.Partition = rp.Partition
-			if !t.HasPartition(rp.Partition) {
-				op.ErrorCode = errorCode(fmt.Errorf("%w: %s-%d", replica.ErrUnknownTopicOrPartition, rt.Topic, rp.Partition))
-			} else {
-				oc := group.OffsetCommit{
-					TopicPartition:  group.TopicPartition{Topic: rt.Topic, Partition: rp.Partition},
-					Offset:          rp.Offset,
-					LeaderEpoch:     -1,
-					Metadata:        deref(rp.Metadata),
-					CommitTimestamp: -1,
-				}
-				if req.Version >= 6 {
-					oc.LeaderEpoch = rp.LeaderEpoch
-				}
-				if req.Version == 1 {
-					oc.CommitTimestamp = rp.Timestamp
-				}
-				offsets = append(offsets, oc)
-				slots = append(slots, slot{ti, pi})
+			oc := group.OffsetCommit{
+				TopicPartition:  group.TopicPartition{Topic: rt.Topic, Partition: rp.Partition},
+				Offset:          rp.Offset,
+				LeaderEpoch:     -1,
+				Metadata:        deref(rp.Metadata),
+				CommitTimestamp: -1,
 			}
-			out.Partitions = append(out.Partitions, op)
+			if req.Version >= 6 {
+				oc.LeaderEpoch = rp.LeaderEpoch
+			}
+			if req.Version == 1 {
+				oc.CommitTimestamp = rp.Timestamp
+			}
+			b.add(oc, &op.ErrorCode)
 		}
 		resp.Topics = append(resp.Topics, out)
 	}
-	if len(offsets) == 0 {
+	if len(b.offsets) == 0 {
 		return resp
 	}
 	cr := group.CommitRequest{
@@ -73,7 +64,7 @@ func (s *Server) handleOffsetCommit(ctx context.Context, req *kmsg.OffsetCommitR
 		MemberID:   req.MemberID,
 		InstanceID: deref(req.InstanceID),
 		Retention:  -1,
-		Offsets:    offsets,
+		Offsets:    b.offsets,
 	}
 	if req.Version >= 2 && req.Version <= 4 && req.RetentionTimeMillis >= 0 {
 		cr.Retention = time.Duration(req.RetentionTimeMillis) * time.Millisecond
@@ -81,17 +72,49 @@ func (s *Server) handleOffsetCommit(ctx context.Context, req *kmsg.OffsetCommitR
 	if req.Version < 1 {
 		cr.Generation, cr.MemberID = -1, ""
 	}
-	var errs []error
-	if gc, err := s.groups(); err != nil {
-		errs = make([]error, len(offsets))
-		for i := range errs {
-			errs[i] = err
-		}
-	} else {
-		errs = gc.CommitOffsets(ctx, cr)
+	gc, err := s.groups()
+	if err != nil {
+		b.fail(err)
+		return resp
 	}
-	for i, sl := range slots {
-		resp.Topics[sl.t].Partitions[sl.p].ErrorCode = errorCode(errs[i])
-	}
+	b.finish(gc.CommitOffsets(ctx, cr))
 	return resp
+}
+
+// offsetBatch collects the partitions of an offset commit (OffsetCommit,
+// TxnOffsetCommit): a partition of a topic that does not exist gets
+// UNKNOWN_TOPIC_OR_PARTITION at once, the others are committed together
+// and get the coordinator's answer.
+type offsetBatch struct {
+	img     *metadata.Image
+	offsets []group.OffsetCommit
+	codes   []*int16 // the response error code of each offset
+}
+
+func (s *Server) newOffsetBatch() *offsetBatch {
+	return &offsetBatch{img: s.cfg.Controller.Image()}
+}
+
+// add queues one partition's offset, whose answer goes to *code.
+func (b *offsetBatch) add(oc group.OffsetCommit, code *int16) {
+	if !b.img.Topic(oc.Topic).HasPartition(oc.Partition) {
+		*code = errorCode(fmt.Errorf("%w: %s-%d", replica.ErrUnknownTopicOrPartition, oc.Topic, oc.Partition))
+		return
+	}
+	b.offsets = append(b.offsets, oc)
+	b.codes = append(b.codes, code)
+}
+
+// finish answers each queued offset with its error.
+func (b *offsetBatch) finish(errs []error) {
+	for i, c := range b.codes {
+		*c = errorCode(errs[i])
+	}
+}
+
+// fail answers every queued offset with err.
+func (b *offsetBatch) fail(err error) {
+	for _, c := range b.codes {
+		*c = errorCode(err)
+	}
 }

@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/runnel/runnel/broker/group"
-	"github.com/runnel/runnel/broker/replica"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -21,40 +19,30 @@ import (
 
 func (s *Server) handleTxnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCommitRequest) *kmsg.TxnOffsetCommitResponse {
 	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
-	img := s.cfg.Controller.Image()
-	type slot struct{ t, p int }
-	var (
-		offsets []group.OffsetCommit
-		slots   []slot
-	)
-	for ti, rt := range req.Topics {
+	b := s.newOffsetBatch()
+	for _, rt := range req.Topics {
 		out := kmsg.NewTxnOffsetCommitResponseTopic()
 		out.Topic = rt.Topic
-		t := img.Topic(rt.Topic)
+		out.Partitions = make([]kmsg.TxnOffsetCommitResponseTopicPartition, len(rt.Partitions))
 		for pi, rp := range rt.Partitions {
-			op := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+			op := &out.Partitions[pi]
+			*op = kmsg.NewTxnOffsetCommitResponseTopicPartition()
 			op.Partition = rp.Partition
-			if !t.HasPartition(rp.Partition) {
-				op.ErrorCode = errorCode(fmt.Errorf("%w: %s-%d", replica.ErrUnknownTopicOrPartition, rt.Topic, rp.Partition))
-			} else {
-				oc := group.OffsetCommit{
-					TopicPartition:  group.TopicPartition{Topic: rt.Topic, Partition: rp.Partition},
-					Offset:          rp.Offset,
-					LeaderEpoch:     -1,
-					Metadata:        deref(rp.Metadata),
-					CommitTimestamp: -1,
-				}
-				if req.Version >= 2 {
-					oc.LeaderEpoch = rp.LeaderEpoch
-				}
-				offsets = append(offsets, oc)
-				slots = append(slots, slot{ti, pi})
+			oc := group.OffsetCommit{
+				TopicPartition:  group.TopicPartition{Topic: rt.Topic, Partition: rp.Partition},
+				Offset:          rp.Offset,
+				LeaderEpoch:     -1,
+				Metadata:        deref(rp.Metadata),
+				CommitTimestamp: -1,
 			}
-			out.Partitions = append(out.Partitions, op)
+			if req.Version >= 2 {
+				oc.LeaderEpoch = rp.LeaderEpoch
+			}
+			b.add(oc, &op.ErrorCode)
 		}
 		resp.Topics = append(resp.Topics, out)
 	}
-	if len(offsets) == 0 {
+	if len(b.offsets) == 0 {
 		return resp
 	}
 	tr := group.TxnCommitRequest{
@@ -63,27 +51,20 @@ func (s *Server) handleTxnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetC
 		ProducerID:      req.ProducerID,
 		ProducerEpoch:   req.ProducerEpoch,
 		Generation:      -1,
-		Offsets:         offsets,
+		Offsets:         b.offsets,
 	}
 	if req.Version >= 3 {
 		tr.Generation, tr.MemberID, tr.InstanceID = req.Generation, req.MemberID, deref(req.InstanceID)
 	}
-	var errs []error
-	err := s.verifyTxnOffsets(ctx, req)
-	if err == nil {
-		var gc *group.Coordinator
-		if gc, err = s.groups(); err == nil {
-			errs = gc.CommitTxnOffsets(ctx, tr)
-		}
+	if err := s.verifyTxnOffsets(ctx, req); err != nil {
+		b.fail(err)
+		return resp
 	}
+	gc, err := s.groups()
 	if err != nil {
-		errs = make([]error, len(offsets))
-		for i := range errs {
-			errs[i] = err
-		}
+		b.fail(err)
+		return resp
 	}
-	for i, sl := range slots {
-		resp.Topics[sl.t].Partitions[sl.p].ErrorCode = errorCode(errs[i])
-	}
+	b.finish(gc.CommitTxnOffsets(ctx, tr))
 	return resp
 }

@@ -81,6 +81,18 @@ func TestTransactionalRequests(t *testing.T) {
 		t.Errorf("transactional batch without a transactional ID: %s", codeName(r.ErrorCode))
 	}
 
+	// TxnOffsetCommit before AddOffsetsToTxn: the group's partition is not
+	// in the transaction; a partition that does not exist says so.
+	toc := kmsg.NewPtrTxnOffsetCommitRequest()
+	toc.SetVersion(3)
+	toc.TransactionalID, toc.Group, toc.ProducerID, toc.ProducerEpoch, toc.Generation = *id, "raw-group", pid, epoch, -1
+	toc.Topics = []kmsg.TxnOffsetCommitRequestTopic{{Topic: topic, Partitions: []kmsg.TxnOffsetCommitRequestTopicPartition{
+		{Partition: 0, Offset: 1, LeaderEpoch: -1}, {Partition: 9, Offset: 1, LeaderEpoch: -1}}}}
+	tocr := do[*kmsg.TxnOffsetCommitResponse](c, toc).Topics[0].Partitions
+	if tocr[0].ErrorCode != kerr.InvalidTxnState.Code || tocr[1].ErrorCode != kerr.UnknownTopicOrPartition.Code {
+		t.Errorf("TxnOffsetCommit outside the transaction: %s, unknown partition: %s", codeName(tocr[0].ErrorCode), codeName(tocr[1].ErrorCode))
+	}
+
 	add := func(version int16, topic string, epoch int16) int16 {
 		r := kmsg.NewPtrAddPartitionsToTxnRequest()
 		r.SetVersion(version)

@@ -180,6 +180,15 @@ func checkSerde[T any](e erasedSerde, store, what string) error {
 	return nil
 }
 
+// checkSerdes checks a store's key and value serdes against the types a
+// typed view asks for.
+func checkSerdes[K, V any](ks, vs erasedSerde, store string) error {
+	if err := checkSerde[K](ks, store, "key"); err != nil {
+		return err
+	}
+	return checkSerde[V](vs, store, "value")
+}
+
 // KeyValueStore is a typed key-value store ordered by serialized key.
 type KeyValueStore[K, V any] interface {
 	StateStore
@@ -208,10 +217,7 @@ func GetKeyValueStore[K, V any](g StoreGetter, name string) (KeyValueStore[K, V]
 	if !ok {
 		return nil, fmt.Errorf("%w %q is not a key-value store connected here", ErrStore, name)
 	}
-	if err := checkSerde[K](s.ks, name, "key"); err != nil {
-		return nil, err
-	}
-	if err := checkSerde[V](s.vs, name, "value"); err != nil {
+	if err := checkSerdes[K, V](s.ks, s.vs, name); err != nil {
 		return nil, err
 	}
 	return kvView[K, V]{s}, nil

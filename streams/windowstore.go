@@ -33,10 +33,7 @@ func GetWindowStore[K, V any](g StoreGetter, name string) (WindowStore[K, V], er
 	if !ok {
 		return nil, fmt.Errorf("%w %q is not a window store connected here", ErrStore, name)
 	}
-	if err := checkSerde[K](s.ks, name, "key"); err != nil {
-		return nil, err
-	}
-	if err := checkSerde[V](s.vs, name, "value"); err != nil {
+	if err := checkSerdes[K, V](s.ks, s.vs, name); err != nil {
 		return nil, err
 	}
 	return winView[K, V]{s}, nil
@@ -300,10 +297,7 @@ func GetSessionStore[K, V any](g StoreGetter, name string) (SessionStore[K, V], 
 	if !ok {
 		return nil, fmt.Errorf("%w %q is not a session store connected here", ErrStore, name)
 	}
-	if err := checkSerde[K](s.ks, name, "key"); err != nil {
-		return nil, err
-	}
-	if err := checkSerde[V](s.vs, name, "value"); err != nil {
+	if err := checkSerdes[K, V](s.ks, s.vs, name); err != nil {
 		return nil, err
 	}
 	return sessView[K, V]{s}, nil

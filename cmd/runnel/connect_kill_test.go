@@ -121,8 +121,14 @@ consumer.heartbeat.interval.ms=1000
 		}
 		return r.At
 	}
+	// Kill once the sink has committed a fifth of the file and the source
+	// has stored a position (the two commit on their own timers).
+	sourceStored := func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "connect.offsets"))
+		return err == nil && len(b) > 0
+	}
 	deadline := time.Now().Add(60 * time.Second)
-	for committed() < n/5 {
+	for committed() < n/5 || !sourceStored() {
 		if time.Now().After(deadline) {
 			t.Fatalf("the sink has %d lines after 60s", countLines())
 		}

@@ -77,6 +77,11 @@ type Config struct {
 	// retention for its changelog's retention.ms (default 24h).
 	// windowstore.changelog.additional.retention.ms
 	WindowChangelogAdditionalRetention time.Duration
+	// DeserializationExceptionHandler decides about input records whose
+	// key or value cannot be decoded: LogAndFail (the default) stops the
+	// thread, LogAndContinue skips them, counting them as dropped.
+	// default.deserialization.exception.handler
+	DeserializationExceptionHandler DeserializationExceptionHandler
 	// Logger receives the App's logs; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the App's metrics; nil registers none.
@@ -143,7 +148,8 @@ var streamsProps = map[string]bool{
 	"default.value.serde":                           false,
 	"num.standby.replicas":                          false,
 	"topology.optimization":                         false,
-	"default.deserialization.exception.handler":     false,
+	"default.deserialization.exception.handler":     true,
+	"deserialization.exception.handler":             true,
 	"default.production.exception.handler":          false,
 }
 
@@ -217,6 +223,12 @@ func ConfigFromProperties(props map[string]string) (Config, error) {
 				return Config{}, bad(k, fmt.Sprintf("unknown extractor %q", v))
 			}
 			c.TimestampExtractor = x
+		case "default.deserialization.exception.handler", "deserialization.exception.handler":
+			h, ok := DeserializationHandlerByName(v)
+			if !ok {
+				return Config{}, bad(k, fmt.Sprintf("unknown handler %q (LogAndFailExceptionHandler or LogAndContinueExceptionHandler)", v))
+			}
+			c.DeserializationExceptionHandler = h
 		case "poll.ms":
 			n, err := atoi(1)
 			if err != nil {

@@ -650,15 +650,16 @@ func (t *streamThread) openTask(id TaskID) (*runTask, error) {
 		}
 	}
 	task, err := a.topo.NewTask(TaskConfig{
-		ID:                 id,
-		ApplicationID:      appID,
-		Collector:          t,
-		TimestampExtractor: a.cfg.TimestampExtractor,
-		StateDir:           a.cfg.StateDir,
-		Cache:              t.cache,
-		Global:             a.global,
-		Logger:             t.log,
-		OnDrop:             func(_, reason string) { a.metrics.dropped.WithLabelValues(reason).Inc() },
+		ID:                              id,
+		ApplicationID:                   appID,
+		Collector:                       t,
+		TimestampExtractor:              a.cfg.TimestampExtractor,
+		DeserializationExceptionHandler: a.cfg.DeserializationExceptionHandler,
+		StateDir:                        a.cfg.StateDir,
+		Cache:                           t.cache,
+		Global:                          a.global,
+		Logger:                          t.log,
+		OnDrop:                          func(_, reason string) { a.metrics.dropped.WithLabelValues(reason).Inc() },
 	})
 	if err != nil {
 		return nil, err

@@ -43,11 +43,12 @@ func newGlobalThread(ctx context.Context, a *App, adm *kadm.Client) (*globalThre
 		return nil, fmt.Errorf("streams: wipe global state: %w", err)
 	}
 	task, err := a.topo.NewGlobalTask(TaskConfig{
-		ApplicationID:      a.cfg.ApplicationID,
-		Collector:          noOutput{},
-		TimestampExtractor: a.cfg.TimestampExtractor,
-		StateDir:           a.cfg.StateDir,
-		Logger:             a.log.With("thread", "GlobalStreamThread"),
+		ApplicationID:                   a.cfg.ApplicationID,
+		Collector:                       noOutput{},
+		TimestampExtractor:              a.cfg.TimestampExtractor,
+		DeserializationExceptionHandler: a.cfg.DeserializationExceptionHandler,
+		StateDir:                        a.cfg.StateDir,
+		Logger:                          a.log.With("thread", "GlobalStreamThread"),
 	})
 	if err != nil {
 		return nil, err

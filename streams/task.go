@@ -76,6 +76,10 @@ type TaskConfig struct {
 	// OnDrop, when set, is called for every record the task drops (negative
 	// timestamp, late for a window, …) with the node name and a reason.
 	OnDrop func(node, reason string)
+	// DeserializationExceptionHandler decides about input records the
+	// sources cannot decode; nil is LogAndFail.
+	// default.deserialization.exception.handler
+	DeserializationExceptionHandler DeserializationExceptionHandler
 }
 
 // recordContext is the metadata of the record being processed.
@@ -133,6 +137,7 @@ type Task struct {
 	global    *Task
 	log       *slog.Logger
 	onDrop    func(node, reason string)
+	onDeser   DeserializationExceptionHandler
 
 	nodes       map[string]*procNode
 	order       []*procNode
@@ -198,6 +203,7 @@ func (t *Topology) newTask(cfg TaskConfig, subs []*subtopology, global bool) (*T
 		global:        cfg.Global,
 		log:           cfg.Logger,
 		onDrop:        cfg.OnDrop,
+		onDeser:       cfg.DeserializationExceptionHandler,
 		nodes:         map[string]*procNode{},
 		sources:       map[string]*procNode{},
 		stores:        map[string]storeImpl{},
@@ -213,6 +219,9 @@ func (t *Topology) newTask(cfg TaskConfig, subs []*subtopology, global bool) (*T
 	}
 	if task.log == nil {
 		task.log = slog.New(slog.DiscardHandler)
+	}
+	if task.onDeser == nil {
+		task.onDeser = LogAndFail
 	}
 	for _, g := range subs {
 		for _, n := range g.nodes {
@@ -339,6 +348,14 @@ func (t *Task) Process(in InputRecord) error {
 	}
 	key, value, err := src.n.deser(in.Topic, in.Key, in.Value)
 	if err != nil {
+		dc := DeserializationContext{TaskID: t.id, Node: src.n.name, Topic: in.Topic, Partition: in.Partition,
+			Offset: in.Offset, Timestamp: in.Timestamp, Key: in.Key, Value: in.Value, Headers: in.Headers}
+		if t.onDeser(dc, err) == DeserializationContinue {
+			t.log.Warn("skipping a record that cannot be deserialized", "topic", in.Topic, "partition", in.Partition, "offset", in.Offset, "error", err)
+			t.drop(src.n.name, "deserialization error")
+			return nil
+		}
+		t.log.Error("failing on a record that cannot be deserialized", "topic", in.Topic, "partition", in.Partition, "offset", in.Offset, "error", err)
 		return fmt.Errorf("streams: task %s, %s-%d offset %d: %w", t.id, in.Topic, in.Partition, in.Offset, err)
 	}
 	ts := in.Timestamp

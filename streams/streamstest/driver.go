@@ -55,6 +55,9 @@ var knownProps = map[string]bool{
 	"default.key.serde":           true,
 	"default.value.serde":         true,
 	"default.timestamp.extractor": true,
+
+	"default.deserialization.exception.handler": true,
+	"deserialization.exception.handler":         true,
 }
 
 // Option configures a Driver beyond its properties.
@@ -68,6 +71,12 @@ func WithTimestampExtractor(x streams.TimestampExtractor) Option {
 	return func(d *Driver) { d.tsx = x }
 }
 
+// WithDeserializationExceptionHandler sets the handler for input records
+// the sources cannot decode (default streams.LogAndFail).
+func WithDeserializationExceptionHandler(h streams.DeserializationExceptionHandler) Option {
+	return func(d *Driver) { d.onDeser = h }
+}
+
 // WithLogger sets the logger handed to tasks.
 func WithLogger(l *slog.Logger) Option { return func(d *Driver) { d.log = l } }
 
@@ -77,6 +86,7 @@ type Driver struct {
 	appID     string
 	wallClock int64
 	tsx       streams.TimestampExtractor
+	onDeser   streams.DeserializationExceptionHandler
 	log       *slog.Logger
 
 	tasks     []*streams.Task
@@ -141,6 +151,13 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 			}
 			d.cacheBytes = n
 		}
+		if k == "default.deserialization.exception.handler" || k == "deserialization.exception.handler" {
+			h, ok := streams.DeserializationHandlerByName(v)
+			if !ok {
+				return nil, fmt.Errorf("%w: %s=%q is not a known handler", ErrConfig, k, v)
+			}
+			d.onDeser = h
+		}
 		if k == "application.id" {
 			if v == "" {
 				return nil, fmt.Errorf("%w: application.id is empty", ErrConfig)
@@ -160,7 +177,8 @@ func NewDriver(t *streams.Topology, props map[string]string, opts ...Option) (*D
 		d.stateDir, d.tempDir = dir, dir
 	}
 	clock := func() int64 { return d.wallClock }
-	base := streams.TaskConfig{ApplicationID: d.appID, Collector: d.collector, TimestampExtractor: d.tsx, Clock: clock, Logger: d.log, StateDir: d.stateDir}
+	base := streams.TaskConfig{ApplicationID: d.appID, Collector: d.collector, TimestampExtractor: d.tsx, Clock: clock, Logger: d.log, StateDir: d.stateDir,
+		DeserializationExceptionHandler: d.onDeser}
 	if d.cacheBytes > 0 {
 		cache, err := state.NewCache(state.CacheConfig{MaxBytes: d.cacheBytes, Logger: d.log})
 		if err != nil {

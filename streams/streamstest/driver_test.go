@@ -2,6 +2,7 @@ package streamstest_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +194,45 @@ func TestWindowChangelogKeyFormat(t *testing.T) {
 	want := []byte{'k', 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0}
 	if string(r.Key) != string(want) || r.Value != 1 || r.Timestamp != 15 {
 		t.Errorf("changelog record = %v=%d@%d, want %v=1@15", r.Key, r.Value, r.Timestamp, want)
+	}
+}
+
+// TestDeserializationExceptionHandler pipes a value the source's serde
+// rejects: by default the pipe fails naming the record; with
+// LogAndContinueExceptionHandler the record is dropped and the ones after
+// it still flow.
+func TestDeserializationExceptionHandler(t *testing.T) {
+	build := func() *streams.Builder {
+		b := streams.NewBuilder()
+		streams.StreamOf(b, "in", serde.String(), serde.Int64()).To("out", serde.String(), serde.Int64())
+		return b
+	}
+	d := newDriver(t, build(), nil)
+	raw := streamstest.CreateInputTopic(d, "in", serde.String(), serde.String())
+	if err := raw.PipeInput("k", "bad"); err == nil || !strings.Contains(err.Error(), "in-0 offset 0") {
+		t.Errorf("undecodable record with the default handler: err = %v, want one naming in-0 offset 0", err)
+	}
+
+	d = newDriver(t, build(), map[string]string{
+		"default.deserialization.exception.handler": "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler"})
+	raw = streamstest.CreateInputTopic(d, "in", serde.String(), serde.String())
+	in := streamstest.CreateInputTopic(d, "in", serde.String(), serde.Int64())
+	_ = in.PipeInput("k", 1)
+	if err := raw.PipeInput("k", "bad"); err != nil {
+		t.Errorf("undecodable record with LogAndContinue: %v", err)
+	}
+	_ = in.PipeInput("k", 2)
+	var vals []int64
+	kvs, _ := streamstest.CreateOutputTopic(d, "out", serde.String(), serde.Int64()).ReadKeyValuesToList()
+	for _, kv := range kvs {
+		vals = append(vals, kv.Value)
+	}
+	if len(vals) != 2 || vals[0] != 1 || vals[1] != 2 || d.DroppedRecords() != 1 {
+		t.Errorf("output %v with %d dropped, want [1 2] with 1 dropped", vals, d.DroppedRecords())
+	}
+
+	topo, _ := build().Build()
+	if _, err := streamstest.NewDriver(topo, map[string]string{"deserialization.exception.handler": "Nope"}); !errors.Is(err, streamstest.ErrConfig) {
+		t.Errorf("unknown handler: err = %v, want ErrConfig", err)
 	}
 }

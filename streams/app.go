@@ -205,7 +205,9 @@ func (a *App) run(ctx context.Context) error {
 		return err
 	}
 	if gt != nil {
+		a.mu.Lock()
 		a.global = gt.task
+		a.mu.Unlock()
 	}
 	threads := make([]*streamThread, a.cfg.NumStreamThreads)
 	for i := range threads {

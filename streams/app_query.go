@@ -7,9 +7,11 @@ import (
 )
 
 // Interactive queries: read-only access to the stores of the tasks this
-// instance runs, and the instance that hosts a key elsewhere (Kafka's
-// KafkaStreams#store and #queryMetadataForKey). Reads take each thread's
-// lock, so they wait while a thread processes a poll or restores.
+// instance runs and to the global stores, and the instance that hosts a
+// key elsewhere (Kafka's KafkaStreams#store and #queryMetadataForKey).
+// Reads of task stores take each thread's lock, so they wait while a
+// thread processes a poll or restores; a global store is read while the
+// global thread keeps it current (the stores allow concurrent readers).
 
 // HostInfo is an instance's application.server.
 type HostInfo struct {
@@ -27,10 +29,12 @@ type KeyQueryMetadata struct {
 	Partition  int32
 }
 
-// QueryableStore is a store of the App across the tasks of this instance.
+// QueryableStore is a store of the App across the tasks of this instance,
+// or one of its global stores.
 type QueryableStore struct {
-	app  *App
-	name string
+	app    *App
+	name   string
+	global bool
 }
 
 // Store returns the named store for queries. It fails when the topology
@@ -38,7 +42,7 @@ type QueryableStore struct {
 func (a *App) Store(name string) (*QueryableStore, error) {
 	if _, ok := a.stores[name]; !ok {
 		if _, global := a.topo.stores[name]; global {
-			return nil, fmt.Errorf("%w %q is a global store; querying global stores is not supported yet", ErrStore, name)
+			return &QueryableStore{app: a, name: name, global: true}, nil
 		}
 		return nil, fmt.Errorf("%w %q is not in the topology", ErrStore, name)
 	}
@@ -55,6 +59,16 @@ func (q *QueryableStore) each(fn func(id TaskID, g StoreGetter) (bool, error)) e
 	case Running, Rebalancing:
 	default:
 		return fmt.Errorf("%w: query of store %q in state %s", ErrAppState, q.name, s)
+	}
+	if q.global {
+		q.app.mu.Lock()
+		g := q.app.global
+		q.app.mu.Unlock()
+		if g == nil {
+			return fmt.Errorf("%w: global store %q is still loading", ErrAppState, q.name)
+		}
+		_, err := fn(g.id, g)
+		return err
 	}
 	for _, t := range q.app.threadList() {
 		more, err := func() (bool, error) {

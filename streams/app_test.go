@@ -346,7 +346,7 @@ func TestAppGlobalTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startApp(t, topo, streams.Config{ApplicationID: "glob", BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir(), CommitInterval: 100 * time.Millisecond})
+	app, _ := startApp(t, topo, streams.Config{ApplicationID: "glob", BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir(), CommitInterval: 100 * time.Millisecond})
 	if err := cl.ProduceSync(t.Context(), order("o1", "DE"), order("o2", "FR"), order("o3", "XX")).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
@@ -375,6 +375,17 @@ func TestAppGlobalTable(t *testing.T) {
 		}
 	}
 	wait("o1 ships to Germany", "o2 ships to France")
+	// The global store answers interactive queries with every row.
+	gq, err := streams.QueryKeyValue[string, string](app, countries.StoreName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := gq.Get("FR"); err != nil || !ok || v != "France" {
+		t.Errorf("global store Get(FR) = %q, %v, %v; want France", v, ok, err)
+	}
+	if all, err := gq.All(); err != nil || len(all) != 2 {
+		t.Errorf("global store All = %v, %v; want the two rows", all, err)
+	}
 	if err := cl.ProduceSync(t.Context(), row("XX", "Nowhere")).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
@@ -402,5 +413,8 @@ func TestAppGlobalTable(t *testing.T) {
 	}
 	if got["o3 ships to "] || len(got) == 0 {
 		t.Fatalf("an order without a row joined: %v", got)
+	}
+	if v, ok, err := gq.Get("XX"); err != nil || !ok || v != "Nowhere" {
+		t.Errorf("global store Get(XX) after the row arrived = %q, %v, %v; want Nowhere", v, ok, err)
 	}
 }

@@ -71,7 +71,10 @@ type App struct {
 	metrics   *appMetrics
 	processID string
 	stores    map[string]storeInfo
-	global    *Task // the global stores' task, set before the threads start
+	// repartition holds the runtime names of the repartition topics,
+	// whose consumed records the threads purge.
+	repartition map[string]bool
+	global      *Task // the global stores' task, set before the threads start
 
 	mu         sync.Mutex // guards the fields below
 	state      State
@@ -99,14 +102,15 @@ func NewApp(t *Topology, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("streams: register metrics: %w", err)
 	}
 	return &App{
-		topo:       t,
-		cfg:        cfg,
-		log:        cfg.Logger.With("application_id", cfg.ApplicationID),
-		metrics:    m,
-		processID:  uuid.NewString(),
-		stores:     t.storeInfos(),
-		state:      Created,
-		partitions: map[string]int32{},
+		topo:        t,
+		cfg:         cfg,
+		log:         cfg.Logger.With("application_id", cfg.ApplicationID),
+		metrics:     m,
+		processID:   uuid.NewString(),
+		stores:      t.storeInfos(),
+		repartition: setOf(t.RepartitionTopics(cfg.ApplicationID)),
+		state:       Created,
+		partitions:  map[string]int32{},
 	}, nil
 }
 
@@ -388,4 +392,13 @@ func (a *App) threadList() []*streamThread {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return slices.Clone(a.threads)
+}
+
+// setOf returns the set of names.
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }

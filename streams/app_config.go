@@ -73,6 +73,11 @@ type Config struct {
 	// MaxPollRecords bounds the records handled per poll (default 1000).
 	// max.poll.records
 	MaxPollRecords int
+	// RepartitionPurgeInterval is how often, at a commit, the records of
+	// repartition topics below the committed offsets are deleted (default
+	// 30s; an interval shorter than CommitInterval purges at every
+	// commit, as 0 does in a properties file). repartition.purge.interval.ms
+	RepartitionPurgeInterval time.Duration
 	// WindowChangelogAdditionalRetention is added to a window store's
 	// retention for its changelog's retention.ms (default 24h).
 	// windowstore.changelog.additional.retention.ms
@@ -98,6 +103,7 @@ const (
 	defaultCommitIntervalEOS      = 100 * time.Millisecond
 	defaultCacheMaxBytes          = 10 * 1024 * 1024
 	defaultWindowChangelogRetains = 24 * time.Hour
+	defaultRepartitionPurge       = 30 * time.Second
 )
 
 // timestampExtractorByName returns the built-in extractor named by a Kafka
@@ -143,6 +149,7 @@ var streamsProps = map[string]bool{
 	"poll.ms":                                       true,
 	"max.poll.records":                              true,
 	"windowstore.changelog.additional.retention.ms": true,
+	"repartition.purge.interval.ms":                 true,
 	"client.id":                                     false,
 	"default.key.serde":                             false,
 	"default.value.serde":                           false,
@@ -241,6 +248,12 @@ func ConfigFromProperties(props map[string]string) (Config, error) {
 				return Config{}, err
 			}
 			c.MaxPollRecords = int(n)
+		case "repartition.purge.interval.ms":
+			n, err := atoi(0)
+			if err != nil {
+				return Config{}, err
+			}
+			c.RepartitionPurgeInterval = max(time.Duration(n)*time.Millisecond, time.Millisecond)
 		case "windowstore.changelog.additional.retention.ms":
 			n, err := atoi(0)
 			if err != nil {
@@ -307,6 +320,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxPollRecords <= 0 {
 		c.MaxPollRecords = 1000
+	}
+	if c.RepartitionPurgeInterval <= 0 {
+		c.RepartitionPurgeInterval = defaultRepartitionPurge
 	}
 	if c.WindowChangelogAdditionalRetention == 0 {
 		c.WindowChangelogAdditionalRetention = defaultWindowChangelogRetains

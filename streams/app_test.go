@@ -3,6 +3,7 @@ package streams_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -416,5 +417,95 @@ func TestAppGlobalTable(t *testing.T) {
 	}
 	if v, ok, err := gq.Get("XX"); err != nil || !ok || v != "Nowhere" {
 		t.Errorf("global store Get(XX) after the row arrived = %q, %v, %v; want Nowhere", v, ok, err)
+	}
+}
+
+// TestAppPurgesRepartitionTopics counts words re-keyed through a
+// repartition topic and checks that, once everything is committed, the
+// topic's records below the committed offsets are deleted
+// (repartition.purge.interval.ms) and that the counts are whole.
+func TestAppPurgesRepartitionTopics(t *testing.T) {
+	for _, guarantee := range []string{streams.AtLeastOnce, streams.ExactlyOnce} {
+		t.Run(guarantee, func(t *testing.T) {
+			srv := brokertest.Start(t)
+			cl, adm := newAdmin(t, srv.Addr)
+			createTopic(t, adm, "lines", 2)
+			createTopic(t, adm, "word-counts", 1)
+			b := streams.NewBuilder()
+			words := streams.StreamOf(b, "lines", serde.String(), serde.String())
+			streams.Count(streams.GroupBy(words, func(_, v string) string { return v }, streams.WithKeySerde(serde.String()), streams.WithValueSerde(serde.String()))).
+				ToStream().To("word-counts", serde.String(), serde.Int64())
+			topo, err := b.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			const appID, n = "purge", 300
+			var recs []*kgo.Record
+			for i := range n {
+				recs = append(recs, &kgo.Record{Topic: "lines", Key: []byte(strconv.Itoa(i)), Value: []byte("w" + strconv.Itoa(i%3))})
+			}
+			if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			startApp(t, topo, streams.Config{ApplicationID: appID, BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir(),
+				ProcessingGuarantee: guarantee, CommitInterval: 50 * time.Millisecond, RepartitionPurgeInterval: time.Millisecond, CacheMaxBytes: -1})
+
+			rep := topo.RepartitionTopics(appID)
+			if len(rep) != 1 {
+				t.Fatalf("repartition topics %v, want one", rep)
+			}
+			// Every record of the repartition topic is eventually consumed,
+			// committed and deleted: each partition's start offset reaches
+			// the group's committed offset, which reaches the end (under
+			// exactly_once_v2 the last transaction's commit marker may
+			// follow the committed offset).
+			slack := int64(0)
+			if guarantee == streams.ExactlyOnce {
+				slack = 1
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				starts, err1 := adm.ListStartOffsets(t.Context(), rep[0])
+				ends, err2 := adm.ListEndOffsets(t.Context(), rep[0])
+				committed, err3 := adm.FetchOffsets(t.Context(), appID)
+				done, total := err1 == nil && err2 == nil && err3 == nil, int64(0)
+				var state []string
+				if done {
+					ends.Each(func(e kadm.ListedOffset) {
+						s, _ := starts.Lookup(e.Topic, e.Partition)
+						c, _ := committed.Lookup(e.Topic, e.Partition)
+						total += e.Offset
+						state = append(state, fmt.Sprintf("p%d start %d committed %d end %d", e.Partition, s.Offset, c.At, e.Offset))
+						done = done && s.Offset == c.At && c.At >= e.Offset-slack
+					})
+				}
+				if done && total >= n {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("repartition topic %s not purged: %v (errors %v, %v, %v)", rep[0], state, err1, err2, err3)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			// Purging lost nothing: the last count of each word is n/3.
+			out, err := kgo.NewClient(kgo.SeedBrokers(srv.Addr), kgo.ConsumeTopics("word-counts"),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			last := map[string]int64{}
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			for (last["w0"] < n/3 || last["w1"] < n/3 || last["w2"] < n/3) && ctx.Err() == nil {
+				out.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+					v, _ := serde.Int64().Deserialize("", r.Value)
+					last[string(r.Key)] = v
+				})
+			}
+			if len(last) != 3 || last["w0"] != n/3 || last["w1"] != n/3 || last["w2"] != n/3 {
+				t.Errorf("final counts %v, want %d for each of w0, w1, w2", last, n/3)
+			}
+		})
 	}
 }

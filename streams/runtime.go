@@ -59,11 +59,17 @@ type streamThread struct {
 	rebalanced bool            // the session saw a revocation since End
 	txnOpen    bool
 	lastCommit time.Time
+	lastPurge  time.Time
 	rr         int32 // round-robin partition of keyless records
 
 	// cache is the thread's record cache (nil: caching off), shared by
 	// its tasks' cached stores and flushed when they commit.
 	cache *state.Cache
+
+	// purges runs the DeleteRecords requests for repartition topics, one
+	// at a time (purging tells whether one is in flight).
+	purges  sync.WaitGroup
+	purging atomic.Bool
 
 	ackMu   sync.Mutex
 	acked   map[topicPart]int64 // highest acknowledged offset per changelog partition
@@ -145,8 +151,10 @@ func (t *streamThread) run(ctx context.Context) (err error) {
 		return fmt.Errorf("streams: %s: client: %w", t.name, err)
 	}
 	t.lastCommit = time.Now()
+	t.lastPurge = t.lastCommit
 	err = t.loop(ctx)
 	t.shutdown(err == nil)
+	t.purges.Wait()
 	if t.sess != nil {
 		t.sess.CloseAllowingRebalance()
 	} else {
@@ -334,6 +342,7 @@ func (t *streamThread) commit(ctx context.Context) error {
 		for _, rt := range t.tasks {
 			rt.dirty = false
 		}
+		t.maybePurge()
 		return nil
 	}
 	if err := t.cl.Flush(ctx); err != nil {
@@ -373,7 +382,45 @@ func (t *streamThread) commit(ctx context.Context) error {
 			return err
 		}
 	}
+	t.maybePurge()
 	return nil
+}
+
+// maybePurge deletes, once repartition.purge.interval.ms has passed since
+// the last time, the records of repartition partitions below the offsets
+// just committed: their only reader has consumed them, so they only hold
+// disk (Kafka Streams does the same). It runs after a successful commit,
+// in the background and one request at a time; a failure is logged and
+// the next purge covers the same records.
+func (t *streamThread) maybePurge() {
+	if len(t.app.repartition) == 0 || time.Since(t.lastPurge) < t.app.cfg.RepartitionPurgeInterval || t.purging.Load() {
+		return
+	}
+	offs := kadm.Offsets{}
+	for _, rt := range t.tasks {
+		for tp, off := range rt.consumed {
+			if t.app.repartition[tp.topic] {
+				offs.Add(kadm.Offset{Topic: tp.topic, Partition: tp.partition, At: off})
+			}
+		}
+	}
+	if len(offs) == 0 {
+		return
+	}
+	t.lastPurge = time.Now()
+	t.purging.Store(true)
+	t.purges.Go(func() {
+		defer t.purging.Store(false)
+		ctx, cancel := context.WithTimeout(t.bg, 30*time.Second)
+		defer cancel()
+		resp, err := t.adm.DeleteRecords(ctx, offs)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			t.log.Warn("purging repartition topics failed", "err", err)
+		}
+	})
 }
 
 // producerError returns the first produce failure, which is fatal as with

@@ -340,6 +340,15 @@ func TestTransactionsLifecycle(t *testing.T) {
 	}
 
 	f.end(prod, kgo.TryCommit)
+	// EndTxn is answered once PrepareCommit is written; the coordinator
+	// writes the markers and then CompleteCommit on its own.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		rows := f.tx("list")
+		if len(rows) != 2 || len(rows[1]) != 4 || rows[1][3] != "PrepareCommit" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	assertTable(t, f.tx("list"), [][]string{listTxnHeaders, {"orders-tx", f.node, pid, "CompleteCommit"}})
 	assertTable(t, f.tx("describe", "--transactional-id", "orders-tx"),
 		[][]string{describeTxnHeaders, {f.node, "orders-tx", pid, epoch, "CompleteCommit", "60000", "*", "*"}})

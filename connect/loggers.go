@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"context"
 	"log/slog"
 	"maps"
 	"slices"
@@ -9,11 +10,14 @@ import (
 	"time"
 )
 
-// Loggers holds the log levels set through /admin/loggers. Runnel logs with
-// log/slog, which has no logger hierarchy: the "root" logger's level drives
-// the worker's slog.LevelVar, and the levels of other namespaces are kept
-// and reported (inherited by their children, as in log4j) so that tools
-// written for Kafka's endpoint see the answers they expect.
+// Loggers holds the log levels set through /admin/loggers, with log4j's
+// hierarchy: a logger without a level of its own takes its nearest set
+// ancestor's (a.b.C inherits from a.b, then a), and every logger inherits
+// from "root". The root level drives the worker's slog.LevelVar. Runnel's
+// components log through Handler under the names of the Kafka Connect
+// classes doing the same work (the LoggerAttr attribute), so a namespace
+// such as org.apache.kafka.connect.runtime.WorkerSinkTask or
+// org.apache.kafka.connect can be turned up or down on its own.
 type Loggers struct {
 	mu     sync.Mutex
 	root   *slog.LevelVar
@@ -23,6 +27,21 @@ type Loggers struct {
 
 // RootLogger is the name of the logger every other one inherits from.
 const RootLogger = "root"
+
+// LoggerAttr is the slog attribute naming the logger a record belongs to;
+// give it to slog.Logger.With. Records without it belong to RootLogger.
+const LoggerAttr = "logger"
+
+// The loggers of the worker's components, named after the Kafka Connect
+// classes with the same role.
+const (
+	LoggerWorker            = "org.apache.kafka.connect.runtime.Worker"
+	LoggerWorkerSourceTask  = "org.apache.kafka.connect.runtime.WorkerSourceTask"
+	LoggerWorkerSinkTask    = "org.apache.kafka.connect.runtime.WorkerSinkTask"
+	LoggerStandaloneHerder  = "org.apache.kafka.connect.runtime.standalone.StandaloneHerder"
+	LoggerDistributedHerder = "org.apache.kafka.connect.runtime.distributed.DistributedHerder"
+	LoggerRestServer        = "org.apache.kafka.connect.runtime.rest.RestServer"
+)
 
 // NewLoggers returns Loggers whose root level is root (nil = a LevelVar of
 // its own at INFO).
@@ -52,9 +71,18 @@ func (l *Loggers) Level(name string) LoggerLevel {
 	if name == RootLogger {
 		return LoggerLevel{Level: log4jLevel(l.root.Level()), LastModified: l.levels[RootLogger].LastModified}
 	}
+	if lv, ok := l.nearestLocked(name); ok {
+		return lv
+	}
+	return LoggerLevel{Level: log4jLevel(l.root.Level())}
+}
+
+// nearestLocked returns the level set on name or on its nearest ancestor
+// namespace, if any. l.mu is held.
+func (l *Loggers) nearestLocked(name string) (LoggerLevel, bool) {
 	for n := name; n != ""; {
 		if lv, ok := l.levels[n]; ok {
-			return lv
+			return lv, true
 		}
 		i := strings.LastIndexByte(n, '.')
 		if i < 0 {
@@ -62,7 +90,7 @@ func (l *Loggers) Level(name string) LoggerLevel {
 		}
 		n = n[:i]
 	}
-	return LoggerLevel{Level: log4jLevel(l.root.Level())}
+	return LoggerLevel{}, false
 }
 
 // Set sets the level of namespace and of every set logger below it and
@@ -97,6 +125,61 @@ func (l *Loggers) Set(namespace, level string) ([]string, error) {
 	}
 	slices.Sort(affected)
 	return affected, nil
+}
+
+// enabled reports whether a record at lvl from logger name is logged: lvl
+// reaches the logger's effective level.
+func (l *Loggers) enabled(name string, lvl slog.Level) bool {
+	if name != "" && name != RootLogger {
+		l.mu.Lock()
+		set, ok := l.nearestLocked(name)
+		l.mu.Unlock()
+		if ok {
+			want, _ := parseLog4jLevel(set.Level)
+			return lvl >= want
+		}
+	}
+	return lvl >= l.root.Level()
+}
+
+// Handler returns a handler that passes inner the records whose level
+// reaches the effective level of their logger (the LoggerAttr attribute
+// given to With, root when none). It decides alone: inner's own level is
+// not consulted, so a namespace set below root's level is still logged.
+func (l *Loggers) Handler(inner slog.Handler) slog.Handler {
+	return &levelHandler{loggers: l, inner: inner}
+}
+
+// levelHandler is the handler Loggers.Handler returns.
+type levelHandler struct {
+	loggers *Loggers
+	inner   slog.Handler
+	name    string // the logger, from the LoggerAttr attribute
+}
+
+func (h *levelHandler) Enabled(_ context.Context, lvl slog.Level) bool {
+	return h.loggers.enabled(h.name, lvl)
+}
+
+func (h *levelHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.inner.Handle(ctx, r)
+}
+
+func (h *levelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	for _, a := range attrs {
+		if a.Key == LoggerAttr {
+			c.name = a.Value.String()
+		}
+	}
+	c.inner = h.inner.WithAttrs(attrs)
+	return &c
+}
+
+func (h *levelHandler) WithGroup(name string) slog.Handler {
+	c := *h
+	c.inner = h.inner.WithGroup(name)
+	return &c
 }
 
 // parseLog4jLevel maps a log4j level name to the nearest slog level.

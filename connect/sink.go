@@ -66,7 +66,7 @@ type sinkTask struct {
 
 func (w *Worker) newSinkTask(t *workerTask, task connector.SinkTask) (func(), error) {
 	props := clientProps(w.cfg, t.cc.Props, "consumer")
-	opts, settings, err := consumerOpts(props, w.cfg.BootstrapServers, "connector-consumer-"+t.id.String(), t.id.Connector, w.log)
+	opts, settings, err := consumerOpts(props, w.cfg.BootstrapServers, "connector-consumer-"+t.id.String(), t.id.Connector, w.sinkLog)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (w *Worker) newSinkTask(t *workerTask, task connector.SinkTask) (func(), er
 		return nil, fmt.Errorf("connect: consumer: %w", err)
 	}
 	if t.cc.DLQTopic != "" {
-		popts, err := producerOpts(clientProps(w.cfg, t.cc.Props, "producer"), w.cfg.BootstrapServers, "connector-dlq-producer-"+t.id.String(), w.log)
+		popts, err := producerOpts(clientProps(w.cfg, t.cc.Props, "producer"), w.cfg.BootstrapServers, "connector-dlq-producer-"+t.id.String(), w.sinkLog)
 		if err == nil {
 			st.dlq, err = kgo.NewClient(append(popts, w.copts...)...)
 		}
@@ -227,7 +227,7 @@ func (st *sinkTask) closePartitions(tps []connector.TopicPartition) {
 	err := st.task.Close(tps)
 	st.taskMu.Unlock()
 	if err != nil {
-		st.w.log.Warn("sink task: Close failed", "task", st.id.String(), "err", err)
+		st.w.sinkLog.Warn("sink task: Close failed", "task", st.id.String(), "err", err)
 	}
 	st.mu.Lock()
 	for _, tp := range tps {
@@ -277,7 +277,7 @@ func (st *sinkTask) run() {
 		cancel()
 	}
 	if err := st.task.Stop(); err != nil {
-		w.log.Warn("sink task stop failed", "task", st.id.String(), "err", err)
+		w.sinkLog.Warn("sink task stop failed", "task", st.id.String(), "err", err)
 	}
 	if failure != nil {
 		st.report(StateFailed, failure)
@@ -388,7 +388,7 @@ func (st *sinkTask) loop() error {
 				fatal = err
 				return
 			}
-			w.log.Warn("sink task: fetch error", "task", st.id.String(), "topic", topic, "partition", p, "err", err)
+			w.sinkLog.Warn("sink task: fetch error", "task", st.id.String(), "topic", topic, "partition", p, "err", err)
 		})
 		if fatal != nil {
 			st.consumer.AllowRebalance()
@@ -453,7 +453,7 @@ func (st *sinkTask) deliver(recs []*kgo.Record) error {
 		if !errors.Is(err, connector.ErrRetriable) {
 			return fmt.Errorf("Exiting WorkerSinkTask due to unrecoverable exception: %w", err)
 		}
-		w.log.Warn("sink task: retriable error from Put; retrying the same records", "task", st.id.String(), "err", err)
+		w.sinkLog.Warn("sink task: retriable error from Put; retrying the same records", "task", st.id.String(), "err", err)
 		if err := sleepCtx(st.ctx, time.Second); err != nil {
 			return nil
 		}
@@ -542,7 +542,7 @@ func (st *sinkTask) reportDLQ(kr *kgo.Record, stage, class string, err error) {
 	}
 	st.dlq.Produce(st.w.ctx, r, func(_ *kgo.Record, err error) {
 		if err != nil {
-			st.w.log.Error("sink task: could not write to the dead letter queue", "task", st.id.String(), "topic", st.cc.DLQTopic, "err", err)
+			st.w.sinkLog.Error("sink task: could not write to the dead letter queue", "task", st.id.String(), "topic", st.cc.DLQTopic, "err", err)
 		}
 	})
 }
@@ -572,7 +572,7 @@ func (st *sinkTask) commit(ctx context.Context, tps []connector.TopicPartition) 
 	if err != nil {
 		// Kafka rewinds to the last committed offsets so nothing the task
 		// did not flush is skipped.
-		w.log.Error("sink task: PreCommit failed; rewinding to the last committed offsets", "task", st.id.String(), "err", err)
+		w.sinkLog.Error("sink task: PreCommit failed; rewinding to the last committed offsets", "task", st.id.String(), "err", err)
 		st.mu.Lock()
 		for tp := range current {
 			if o, ok := st.committed[tp]; ok {
@@ -612,14 +612,14 @@ func (st *sinkTask) commit(ctx context.Context, tps []connector.TopicPartition) 
 		}
 	})
 	if cerr != nil {
-		w.log.Warn("sink task: offset commit failed", "task", st.id.String(), "err", cerr)
+		w.sinkLog.Warn("sink task: offset commit failed", "task", st.id.String(), "err", cerr)
 		return
 	}
 	st.mu.Lock()
 	for t, ps := range out {
 		for p, eo := range ps {
 			st.committed[connector.TopicPartition{Topic: t, Partition: p}] = eo.Offset
-			w.log.Debug("sink task: committed offset", "task", st.id.String(), "topic", t, "partition", p, "offset", eo.Offset)
+			w.sinkLog.Debug("sink task: committed offset", "task", st.id.String(), "topic", t, "partition", p, "offset", eo.Offset)
 		}
 	}
 	st.mu.Unlock()

@@ -79,7 +79,7 @@ func (p sourceTopicPartitioner) Partition(r *kgo.Record, n int) int {
 }
 
 func (w *Worker) newSourceTask(t *workerTask, task connector.SourceTask) (func(), error) {
-	opts, err := producerOpts(clientProps(w.cfg, t.cc.Props, "producer"), w.cfg.BootstrapServers, "connector-producer-"+t.id.String(), w.log)
+	opts, err := producerOpts(clientProps(w.cfg, t.cc.Props, "producer"), w.cfg.BootstrapServers, "connector-producer-"+t.id.String(), w.srcLog)
 	if err != nil {
 		return nil, err
 	}
@@ -114,14 +114,14 @@ func (st *sourceTask) run() {
 	// Stopping: wait for outstanding records, commit what was acknowledged.
 	fctx, cancel := context.WithTimeout(w.ctx, w.cfg.OffsetFlushTimeout)
 	if err := st.producer.Flush(fctx); err != nil {
-		w.log.Warn("source task: records still unacknowledged at stop; they will be sent again", "task", st.id.String(), "err", err)
+		w.srcLog.Warn("source task: records still unacknowledged at stop; they will be sent again", "task", st.id.String(), "err", err)
 	}
 	cancel()
 	if err := st.commit(); err != nil && failure == nil {
-		w.log.Error("source task: final offset commit failed", "task", st.id.String(), "err", err)
+		w.srcLog.Error("source task: final offset commit failed", "task", st.id.String(), "err", err)
 	}
 	if err := st.task.Stop(); err != nil {
-		w.log.Warn("source task stop failed", "task", st.id.String(), "err", err)
+		w.srcLog.Warn("source task stop failed", "task", st.id.String(), "err", err)
 	}
 	if failure != nil {
 		st.report(StateFailed, failure)
@@ -144,7 +144,7 @@ func (st *sourceTask) loop() error {
 		}
 		if !time.Now().Before(nextCommit) {
 			if err := st.commit(); err != nil {
-				w.log.Error("source task: offset commit failed", "task", st.id.String(), "err", err)
+				w.srcLog.Error("source task: offset commit failed", "task", st.id.String(), "err", err)
 			}
 			nextCommit = time.Now().Add(w.cfg.OffsetFlushInterval)
 		}
@@ -161,7 +161,7 @@ func (st *sourceTask) loop() error {
 		}
 		if err != nil {
 			if errors.Is(err, connector.ErrRetriable) {
-				w.log.Warn("source task: retriable poll error", "task", st.id.String(), "err", err)
+				w.srcLog.Warn("source task: retriable poll error", "task", st.id.String(), "err", err)
 				continue
 			}
 			return fmt.Errorf("task threw an uncaught and unrecoverable exception during poll: %w", err)
@@ -294,7 +294,7 @@ func (st *sourceTask) send(r connector.SourceRecord) error {
 	st.producer.Produce(w.ctx, kr, func(pr *kgo.Record, err error) {
 		if err != nil {
 			if st.cc.ErrorsToleranceAll {
-				w.log.Error("source task: failed to send record; skipped as errors.tolerance=all", "task", st.id.String(), "topic", pr.Topic, "err", err)
+				w.srcLog.Error("source task: failed to send record; skipped as errors.tolerance=all", "task", st.id.String(), "topic", pr.Topic, "err", err)
 				st.ack(s)
 				return
 			}
@@ -307,7 +307,7 @@ func (st *sourceTask) send(r connector.SourceRecord) error {
 		}
 		st.ack(s)
 		if err := st.task.CommitRecord(orig, pr.Offset); err != nil {
-			w.log.Warn("source task: CommitRecord failed", "task", st.id.String(), "err", err)
+			w.srcLog.Warn("source task: CommitRecord failed", "task", st.id.String(), "err", err)
 		}
 	})
 	return nil
@@ -351,7 +351,7 @@ func (st *sourceTask) commit() error {
 		}
 	}
 	if err := st.task.Commit(); err != nil {
-		w.log.Warn("source task: Commit failed", "task", st.id.String(), "err", err)
+		w.srcLog.Warn("source task: Commit failed", "task", st.id.String(), "err", err)
 	}
 	return nil
 }

@@ -49,17 +49,19 @@ type standaloneConn struct {
 // level PUT /admin/loggers/root changes (nil = one of its own).
 func NewStandalone(wo WorkerOptions, logLevel *slog.LevelVar) (*Standalone, error) {
 	h := &Standalone{
-		reg: wo.Registry, log: wo.Logger, loggers: NewLoggers(logLevel),
+		reg: wo.Registry, loggers: NewLoggers(logLevel),
 		conns:      make(map[string]*standaloneConn),
 		connStatus: make(map[string]ConnectorState),
 		taskStatus: make(map[TaskID]TaskState),
 		topics:     make(map[string][]string),
 	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
+	if wo.Logger == nil {
+		wo.Logger = slog.New(slog.DiscardHandler)
 	}
+	// The herder and its worker log through the levels /admin/loggers sets.
+	wo.Logger = slog.New(h.loggers.Handler(wo.Logger.Handler()))
+	h.log = wo.Logger.With(LoggerAttr, LoggerStandaloneHerder)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	wo.Logger = h.log
 	wo.Status = standaloneStatus{h}
 	wo.Reconfigure = h.requestReconfiguration
 	w, err := NewWorker(wo)

@@ -60,9 +60,11 @@ type Worker struct {
 	offs  OffsetStore
 	st    StatusListener
 	recfg func(string)
-	log   *slog.Logger
-	copts []kgo.Opt
-	admin *kgo.Client
+	log   *slog.Logger // the worker's own (LoggerWorker)
+	// srcLog and sinkLog are the source and sink task loops' loggers.
+	srcLog, sinkLog *slog.Logger
+	copts           []kgo.Opt
+	admin           *kgo.Client
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -125,7 +127,9 @@ func NewWorker(o WorkerOptions) (*Worker, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Worker{
 		cfg: o.Config, id: o.ID, reg: o.Registry, offs: o.Offsets, st: o.Status, recfg: o.Reconfigure,
-		log: o.Logger, copts: o.ClientOpts, admin: admin, ctx: ctx, cancel: cancel,
+		log:    o.Logger.With(LoggerAttr, LoggerWorker),
+		srcLog: o.Logger.With(LoggerAttr, LoggerWorkerSourceTask), sinkLog: o.Logger.With(LoggerAttr, LoggerWorkerSinkTask),
+		copts: o.ClientOpts, admin: admin, ctx: ctx, cancel: cancel,
 		connectors: make(map[string]*workerConnector), tasks: make(map[TaskID]*workerTask),
 	}, nil
 }

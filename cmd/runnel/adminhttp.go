@@ -149,8 +149,9 @@ func (a *adminServer) serveConnect(w http.ResponseWriter, r *http.Request) {
 // worker reaches the broker in the background, so the node's start does
 // not wait for it; failures are logged. When ctx ends (the node shuts
 // down) the worker stops its connectors and leaves its group at once,
-// while the broker still answers.
-func (a *adminServer) startConnect(ctx context.Context, props map[string]string, brokers []net.Addr, logger *slog.Logger) {
+// while the broker still answers. level is the node's log level, which
+// the worker's /admin/loggers reports and sets as the root logger's.
+func (a *adminServer) startConnect(ctx context.Context, props map[string]string, brokers []net.Addr, level *slog.LevelVar, logger *slog.Logger) {
 	bootstrap := "127.0.0.1:9092"
 	if len(brokers) > 0 {
 		host, port, err := net.SplitHostPort(brokers[0].String())
@@ -166,7 +167,6 @@ func (a *adminServer) startConnect(ctx context.Context, props map[string]string,
 		logger.Error("connect worker not started", "err", err)
 		return
 	}
-	level := new(slog.LevelVar)
 	cw, err := startDistributedWorker(wc, a.Addr(), level, logger)
 	if err != nil {
 		logger.Error("connect worker not started", "err", err)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -180,6 +182,7 @@ func TestServerServesConnectREST(t *testing.T) {
 			"--override", "log.dirs=" + t.TempDir(),
 			"--override", "connect.listeners=http://127.0.0.1:0",
 			"--override", "group.initial.rebalance.delay.ms=0",
+			"--override", "connect.offset.flush.interval.ms=100",
 		}, io.Discard, &stderr)
 	}()
 	defer func() {
@@ -224,5 +227,61 @@ func TestServerServesConnectREST(t *testing.T) {
 	}
 	if code, _ := get("/metrics"); code != http.StatusOK {
 		t.Errorf("GET /metrics: %d", code)
+	}
+
+	// /admin/loggers changes what the worker logs: the sink task loop's
+	// logger turned to DEBUG logs its offset commits, while the node
+	// stays at INFO.
+	send := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, m[1]+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	const sinkLogger = "org.apache.kafka.connect.runtime.WorkerSinkTask"
+	if code, body := send("PUT", "/admin/loggers/"+sinkLogger, `{"level":"DEBUG"}`); code != http.StatusOK || body != `["`+sinkLogger+`"]` {
+		t.Fatalf("PUT /admin/loggers/%s: %d %s", sinkLogger, code, body)
+	}
+	if code, body := get("/admin/loggers/" + sinkLogger + ".Inner"); code != http.StatusOK || !strings.Contains(body, `"level":"DEBUG"`) {
+		t.Errorf("a child logger does not inherit the level: %d %s", code, body)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(in, []byte("one line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]string{
+		"log-src":  `{"connector.class":"FileStreamSource","topic":"loggers-topic","file":"` + in + `"}`,
+		"log-sink": `{"connector.class":"FileStreamSink","topics":"loggers-topic","file":"` + out + `"}`,
+	} {
+		// A rebalance after the previous config write answers 409 for a
+		// moment; clients retry.
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			code, body := send("PUT", "/connectors/"+name+"/config", cfg)
+			if code == http.StatusCreated {
+				break
+			}
+			if code != http.StatusConflict || time.Now().After(deadline) {
+				t.Fatalf("create %s: %d %s", name, code, body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	committed := regexp.MustCompile(`level=DEBUG msg="sink task: committed offset" logger=` + regexp.QuoteMeta(sinkLogger))
+	for deadline := time.Now().Add(60 * time.Second); !committed.MatchString(stderr.String()); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no DEBUG offset commit from %s:\n%s", sinkLogger, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, "level=DEBUG") && !strings.Contains(line, "logger="+sinkLogger) {
+			t.Errorf("a DEBUG line from another logger while the node runs at INFO: %s", line)
+		}
 	}
 }

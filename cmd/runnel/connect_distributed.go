@@ -96,17 +96,19 @@ func startDistributedWorker(wc connect.WorkerConfig, addr net.Addr, level *slog.
 		return nil, err
 	}
 	loggers := connect.NewLoggers(level)
+	// Every component logs through the levels /admin/loggers sets.
+	logger = slog.New(loggers.Handler(logger.Handler()))
 	clientOpts := []kgo.Opt{kgo.SeedBrokers(wc.BootstrapServers...)}
 	h, err := distributed.New(distributed.Config{
 		Worker: wc, URL: restURL, WorkerID: workerID, ClientOpts: clientOpts,
-		Registry: reg, Loggers: loggers, Logger: logger.With("component", "connect"),
+		Registry: reg, Loggers: loggers, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	worker, err := connect.NewWorker(connect.WorkerOptions{
 		Config: wc, ID: workerID, Registry: reg, Offsets: h.OffsetStore(), Status: h,
-		Reconfigure: h.RequestReconfiguration, Logger: logger.With("component", "connect"),
+		Reconfigure: h.RequestReconfiguration, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -116,7 +118,7 @@ func startDistributedWorker(wc connect.WorkerConfig, addr net.Addr, level *slog.
 		TopicTrackingEnable:     wc.TopicTrackingEnable,
 		TopicTrackingAllowReset: wc.TopicTrackingReset,
 		Commit:                  vcsRevision(),
-		Logger:                  logger.With("component", "connect-rest"),
+		Logger:                  logger.With(connect.LoggerAttr, connect.LoggerRestServer),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &distributedWorker{herder: h, worker: worker, api: api.Handler(), url: restURL, cancel: cancel, done: make(chan struct{})}

@@ -41,7 +41,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, serverSynopsis, stdout); err != nil {
 		return err
 	}
-	var level slog.Level
+	// level is also the root logger's level of the embedded Connect
+	// worker's /admin/loggers.
+	level := new(slog.LevelVar)
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usagef("--log-level %q: want debug, info, warn or error", *logLevel)
 	}
@@ -89,7 +91,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			b.Close()
 			return err
 		}
-		admin.startConnect(runCtx, bc.Connect, b.Addrs(), logger)
+		admin.startConnect(runCtx, bc.Connect, b.Addrs(), level, logger)
 	}
 	defer shutdown()
 	context.AfterFunc(ctx, shutdown)

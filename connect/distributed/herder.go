@@ -110,6 +110,7 @@ func New(cfg Config) (*Herder, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	logger = logger.With(connect.LoggerAttr, connect.LoggerDistributedHerder)
 	if p := w.ConnectProtocol; p != "" && p != "eager" {
 		// Kafka's compatible and sessioned protocols also offer "default",
 		// so Runnel and Java workers still agree on the eager protocol.

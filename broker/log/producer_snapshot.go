@@ -82,8 +82,9 @@ func encodeSnapshot(ps producers) []byte {
 }
 
 // decodeSnapshot parses a snapshot of version 1 or 2; any inconsistency
-// (size, CRC, counts, batches out of order, transaction fields out of
-// range) is ErrCorruptCheckpoint. Version 1 entries have no transaction
+// (size, CRC, counts, producers not in increasing ID order as they are
+// written, batches out of order, transaction fields out of range) is
+// ErrCorruptCheckpoint. Version 1 entries have no transaction
 // ongoing and no coordinator epoch.
 func decodeSnapshot(data []byte) (producers, error) {
 	bad := func(format string, args ...any) (producers, error) {
@@ -107,6 +108,7 @@ func decodeSnapshot(data []byte) (producers, error) {
 	n := binary.BigEndian.Uint32(data[10:])
 	rest := data[snapshotHeader:]
 	ps := make(producers, min(int(n), len(rest)/fixed))
+	prev := int64(-1)
 	for i := range n {
 		if len(rest) < fixed {
 			return bad("entry %d is cut short", i)
@@ -125,9 +127,10 @@ func decodeSnapshot(data []byte) (producers, error) {
 		if nb > producerWindow || len(rest) < nb*snapshotBatchSize {
 			return bad("entry %d has %d batches", i, nb)
 		}
-		if p.ProducerID < 0 || ps[p.ProducerID] != nil {
-			return bad("entry %d has producer ID %d", i, p.ProducerID)
+		if p.ProducerID <= prev {
+			return bad("entry %d has producer ID %d after %d", i, p.ProducerID, prev)
 		}
+		prev = p.ProducerID
 		for range nb {
 			b := ProducerBatch{
 				FirstSequence: int32(binary.BigEndian.Uint32(rest)),

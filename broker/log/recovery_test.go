@@ -450,7 +450,9 @@ func TestOpenStartOffsets(t *testing.T) {
 
 // FuzzRecover recovers a segment made of arbitrary bytes: no panic, memory
 // bounded by the file, and what survives is a valid log that takes appends
-// and reopens the same.
+// and reopens the same. An input whose framed batches have wrong CRCs is
+// also tried with the CRCs made right, so that mutations of the headers
+// reach the checks behind the CRC.
 func FuzzRecover(f *testing.F) {
 	var valid []byte
 	for i := range 3 {
@@ -462,60 +464,85 @@ func FuzzRecover(f *testing.F) {
 	f.Add(valid[:len(valid)-7])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, segmentFileName(0, logExt, "")), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		l, err := Open(dir, Config{IndexIntervalBytes: 1}, OpenOptions{})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		end := l.LogEndOffset()
-		if l.Size() > int64(len(data)) {
-			t.Fatalf("recovered %d bytes out of %d", l.Size(), len(data))
-		}
-		var got []byte
-		for off := int64(0); off < end; {
-			res, err := l.Read(off, math.MaxInt32, math.MaxInt64, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Size == 0 {
-				break
-			}
-			buf, err := res.ReadInto(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rest := buf; len(rest) > 0; {
-				b, r, err := record.Next(rest)
-				if err != nil || b.ValidateHeader() != nil {
-					t.Fatalf("recovered log holds an invalid batch at %d: %v", off, err)
-				}
-				off = b.NextOffset()
-				rest = r
-			}
-			got = append(got, buf...)
-		}
-		if !bytes.Equal(got, data[:len(got)]) {
-			t.Fatal("recovery changed the bytes it kept")
-		}
-		info, err := l.Append(batch(t, 1, 1, 0), AppendOptions{})
-		if err != nil || info.FirstOffset != end {
-			t.Fatalf("append after recovery: %+v, %v (end %d)", info, err, end)
-		}
-		if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
-		l2, err := Open(dir, Config{}, OpenOptions{CleanShutdown: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l2.Close()
-		if l2.LogEndOffset() != end+1 {
-			t.Fatalf("reopened at %d, want %d", l2.LogEndOffset(), end+1)
+		checkRecover(t, data)
+		if fixed := fixBatchCRCs(data); !bytes.Equal(fixed, data) {
+			checkRecover(t, fixed)
 		}
 	})
+}
+
+// fixBatchCRCs returns a copy of data with the CRC of every batch it
+// frames (up to the first one that does not fit) recomputed.
+func fixBatchCRCs(data []byte) []byte {
+	out := bytes.Clone(data)
+	for rest := out; len(rest) >= record.HeaderSize; {
+		size := int64(record.Batch(rest).Length()) + record.LogOverhead
+		if size < record.HeaderSize || size > int64(len(rest)) {
+			break
+		}
+		record.Batch(rest[:size]).UpdateCRC()
+		rest = rest[size:]
+	}
+	return out
+}
+
+// checkRecover opens a log whose only segment holds data and checks what
+// recovery kept (see FuzzRecover).
+func checkRecover(t *testing.T, data []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, segmentFileName(0, logExt, "")), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(dir, Config{IndexIntervalBytes: 1}, OpenOptions{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	end := l.LogEndOffset()
+	if l.Size() > int64(len(data)) {
+		t.Fatalf("recovered %d bytes out of %d", l.Size(), len(data))
+	}
+	var got []byte
+	for off := int64(0); off < end; {
+		res, err := l.Read(off, math.MaxInt32, math.MaxInt64, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Size == 0 {
+			break
+		}
+		buf, err := res.ReadInto(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rest := buf; len(rest) > 0; {
+			b, r, err := record.Next(rest)
+			if err != nil || b.ValidateHeader() != nil {
+				t.Fatalf("recovered log holds an invalid batch at %d: %v", off, err)
+			}
+			off = b.NextOffset()
+			rest = r
+		}
+		got = append(got, buf...)
+	}
+	if !bytes.Equal(got, data[:len(got)]) {
+		t.Fatal("recovery changed the bytes it kept")
+	}
+	info, err := l.Append(batch(t, 1, 1, 0), AppendOptions{})
+	if err != nil || info.FirstOffset != end {
+		t.Fatalf("append after recovery: %+v, %v (end %d)", info, err, end)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := Open(dir, Config{}, OpenOptions{CleanShutdown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if l2.LogEndOffset() != end+1 {
+		t.Fatalf("reopened at %d, want %d", l2.LogEndOffset(), end+1)
+	}
 }
 
 var _ = io.EOF

@@ -232,17 +232,7 @@ func TestServerServesConnectREST(t *testing.T) {
 	// /admin/loggers changes what the worker logs: the sink task loop's
 	// logger turned to DEBUG logs its offset commits, while the node
 	// stays at INFO.
-	send := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, m[1]+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	send := func(method, path, body string) (int, string) { return httpDo(t, method, m[1]+path, body) }
 	const sinkLogger = "org.apache.kafka.connect.runtime.WorkerSinkTask"
 	if code, body := send("PUT", "/admin/loggers/"+sinkLogger, `{"level":"DEBUG"}`); code != http.StatusOK || body != `["`+sinkLogger+`"]` {
 		t.Fatalf("PUT /admin/loggers/%s: %d %s", sinkLogger, code, body)

@@ -85,7 +85,13 @@ func (w *standaloneWorker) stop(t *testing.T) {
 
 func (w *standaloneWorker) do(t *testing.T, method, path, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, strings.TrimSuffix(w.url, "/")+path, strings.NewReader(body))
+	return httpDo(t, method, strings.TrimSuffix(w.url, "/")+path, body)
+}
+
+// httpDo sends a JSON request and returns the response's status and body.
+func httpDo(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

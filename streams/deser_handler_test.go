@@ -11,7 +11,6 @@ import (
 	"github.com/runnel/runnel/broker/brokertest"
 	"github.com/runnel/runnel/streams"
 	"github.com/runnel/runnel/streams/serde"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -36,21 +35,14 @@ func TestDeserializationHandlerProperty(t *testing.T) {
 	}
 }
 
-// TestAppDeserializationHandler runs an streams.App over a topic holding a record
-// its value serde rejects. streams.LogAndContinue skips it (counted as dropped),
+// TestAppDeserializationHandler runs an App over a topic holding a record
+// its value serde rejects. LogAndContinue skips it (counted as dropped),
 // processes the records around it and commits past it; the default
-// LogAndFail stops the streams.App with an error naming the record.
+// LogAndFail stops the App with an error naming the record.
 func TestAppDeserializationHandler(t *testing.T) {
 	srv := brokertest.Start(t)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(srv.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if _, err := adm.CreateTopic(t.Context(), 1, 1, nil, "nums"); err != nil {
-		t.Fatal(err)
-	}
+	cl, adm := newAdmin(t, srv.Addr)
+	createTopic(t, adm, "nums", 1)
 	i64 := func(n int64) []byte { b, _ := serde.Int64().Serialize("", n); return b }
 	for _, v := range [][]byte{i64(1), []byte("not an int64"), i64(2), i64(3)} {
 		if err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: "nums", Key: []byte("k"), Value: v}).FirstErr(); err != nil {
@@ -64,9 +56,7 @@ func TestAppDeserializationHandler(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := adm.CreateTopic(t.Context(), 1, 1, nil, out); err != nil {
-			t.Fatal(err)
-		}
+		createTopic(t, adm, out, 1)
 		cfg := streams.Config{ApplicationID: appID, BootstrapServers: []string{srv.Addr}, StateDir: t.TempDir(),
 			CommitInterval: 50 * time.Millisecond, DeserializationExceptionHandler: h}
 		if reg != nil {

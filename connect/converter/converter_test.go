@@ -3,6 +3,8 @@ package converter
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,6 +131,8 @@ func TestJSONErrors(t *testing.T) {
 		{"trailing garbage", `{"schema":null,"payload":1} x`, "after the JSON value"},
 		{"int out of range", `{"schema":{"type":"int8"},"payload":300}`, "out of range"},
 		{"string for int", `{"schema":{"type":"int32"},"payload":"1"}`, "STRING"},
+		{"string for double", `{"schema":{"type":"double"},"payload":"1.5"}`, "STRING"},
+		{"lower-case infinity", `{"schema":{"type":"double"},"payload":"infinity"}`, "STRING"},
 		{"struct field", `{"schema":{"type":"struct","fields":[{"field":"a","type":"int32"}]},"payload":{"a":"x"}}`, `field "a"`},
 		{"duplicate field", `{"schema":{"type":"struct","fields":[{"field":"a","type":"int32"},{"field":"a","type":"int32"}]},"payload":{}}`, `"a"`},
 		{"bad base64", `{"schema":{"type":"bytes"},"payload":"!!"}`, "bytes"},
@@ -152,6 +156,46 @@ func TestJSONErrors(t *testing.T) {
 	}
 	if _, err := c.FromConnectData("t", nil, nil, data.NewDecimal(1, 1)); !errors.Is(err, ErrData) {
 		t.Errorf("schemaless Decimal accepted: %v", err)
+	}
+}
+
+// TestJSONNonFiniteFloats checks that NaN and the infinities, which the
+// writer puts in strings, read back as the floats they stand for, and that
+// a number beyond the float's range reads as an infinity and then writes
+// and reads back the same.
+func TestJSONNonFiniteFloats(t *testing.T) {
+	c := configured(t, nil)
+	tests := []struct {
+		name, in, out string
+		want          any
+	}{
+		{"nan", `{"schema":{"type":"double"},"payload":"NaN"}`, `"NaN"`, math.NaN()},
+		{"infinity", `{"schema":{"type":"double"},"payload":"Infinity"}`, `"Infinity"`, math.Inf(1)},
+		{"minus infinity", `{"schema":{"type":"float"},"payload":"-Infinity"}`, `"-Infinity"`, float32(math.Inf(-1))},
+		{"double overflow", `{"schema":{"type":"double"},"payload":1e700}`, `"Infinity"`, math.Inf(1)},
+		{"float overflow", `{"schema":{"type":"float"},"payload":-1e50}`, `"-Infinity"`, float32(math.Inf(-1))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, v, err := c.ToConnectData("t", nil, []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(v) != fmt.Sprint(tc.want) || reflect.TypeOf(v) != reflect.TypeOf(tc.want) {
+				t.Fatalf("read %v (%T), want %v (%T)", v, v, tc.want, tc.want)
+			}
+			out, err := c.FromConnectData("t", nil, s, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(out, []byte(`"payload":`+tc.out)) {
+				t.Fatalf("wrote %s, want payload %s", out, tc.out)
+			}
+			_, again, err := c.ToConnectData("t", nil, out)
+			if err != nil || fmt.Sprint(again) != fmt.Sprint(v) {
+				t.Fatalf("own output %s read back as %v, %v", out, again, err)
+			}
+		})
 	}
 }
 

@@ -703,16 +703,27 @@ func (c *JSON) toConnect(s *data.Schema, n *jsonNode) (any, error) {
 		}
 		return jsonInt(s.Type, n)
 	case data.TypeFloat32, data.TypeFloat64:
-		if n.kind != jsonNumber {
-			return nil, wrong()
-		}
 		bits := 64
 		if s.Type == data.TypeFloat32 {
 			bits = 32
 		}
-		f, err := strconv.ParseFloat(n.text, bits)
-		if err != nil && !isRange(err) {
-			return nil, fmt.Errorf("%w: %w", ErrData, err)
+		var f float64
+		switch n.kind {
+		case jsonNumber:
+			var err error
+			f, err = strconv.ParseFloat(n.text, bits)
+			if err != nil && !isRange(err) {
+				return nil, fmt.Errorf("%w: %w", ErrData, err)
+			}
+		case jsonString:
+			// NaN and the infinities, as the writer spells them (JSON
+			// numbers cannot hold them): its output reads back.
+			var ok bool
+			if f, ok = nonFinite(n.text); !ok {
+				return nil, wrong()
+			}
+		default:
+			return nil, wrong()
 		}
 		if bits == 32 {
 			return float32(f), nil
@@ -840,6 +851,20 @@ func (c *JSON) toConnectMap(s *data.Schema, n *jsonNode) (any, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// nonFinite returns the float value (NaN or an infinity, which JSON
+// numbers cannot hold) that the writer spells as the string s, if any.
+func nonFinite(s string) (float64, bool) {
+	switch s {
+	case "NaN":
+		return math.NaN(), true
+	case "Infinity":
+		return math.Inf(1), true
+	case "-Infinity":
+		return math.Inf(-1), true
+	}
+	return 0, false
 }
 
 // schemaless converts JSON without a schema: integers to int64, other

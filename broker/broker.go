@@ -191,18 +191,19 @@ func New(cfg Config) (b *Broker, err error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.srv, err = server.New(server.Config{
-		NodeID:          bc.NodeID,
-		Listeners:       listeners,
-		Broker:          bc,
-		CurrentBroker:   b.effective.Load,
-		Controller:      b.ctrl,
-		Replicas:        b.replicas,
-		Groups:          b.groups,
-		ProducerIDs:     producerIDs,
-		Transactions:    b.txns,
-		Markers:         markers,
-		MaxRequestBytes: bc.SocketRequestMaxBytes,
-		Logger:          b.log,
+		NodeID:                 bc.NodeID,
+		Listeners:              listeners,
+		Broker:                 bc,
+		CurrentBroker:          b.effective.Load,
+		Controller:             b.ctrl,
+		Replicas:               b.replicas,
+		Groups:                 b.groups,
+		ProducerIDs:            producerIDs,
+		Transactions:           b.txns,
+		Markers:                markers,
+		MaxRequestBytes:        bc.SocketRequestMaxBytes,
+		FetchSessionCacheSlots: bc.MaxIncrementalFetchSessionCacheSlots,
+		Logger:                 b.log,
 	})
 	if err != nil {
 		return nil, err

@@ -59,13 +59,19 @@ type Config struct {
 	// MaxRequestBytes is socket.request.max.bytes; larger frames close the
 	// connection.
 	MaxRequestBytes int32
-	Logger          *slog.Logger
+	// FetchSessionCacheSlots is max.incremental.fetch.session.cache.slots:
+	// the incremental fetch sessions (KIP-227) kept at once; 0 turns
+	// sessions off, so every Fetch is answered in full.
+	FetchSessionCacheSlots int32
+	Logger                 *slog.Logger
 }
 
 // Server accepts connections and serves the Kafka protocol.
 type Server struct {
 	cfg Config
 	log *slog.Logger
+
+	sessions *fetchSessions
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -89,7 +95,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = 100 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{},
+		sessions: newFetchSessions(int(cfg.FetchSessionCacheSlots))}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -28,8 +28,8 @@ import (
 //   - X, E: an incremental fetch of every partition of session X, answered
 //     with only the partitions that have records, an error or changed
 //     offsets (FETCH_SESSION_ID_NOT_FOUND for an unknown session,
-//     INVALID_FETCH_SESSION_EPOCH for an epoch the session does not
-//     expect, as for SessionID 0 with any other epoch).
+//     SessionID 0 included, INVALID_FETCH_SESSION_EPOCH for an epoch the
+//     session does not expect).
 //
 // Record bytes are not copied: each partition's range of its segment file
 // is spliced into the encoded response and sent with sendfile.
@@ -51,7 +51,8 @@ func (s *Server) handleFetch(ctx context.Context, req *kmsg.FetchRequest) (*kmsg
 		}
 		return s.fetchFull(ctx, req, resp, true)
 	case req.SessionID == 0:
-		resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
+		// An incremental fetch needs a session; there is none with ID 0.
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp, nil
 	}
 	return s.fetchIncremental(ctx, req, resp)

@@ -278,7 +278,7 @@ func TestFetchSessionLifecycle(t *testing.T) {
 				{"epoch ahead", id, epoch + 1, kerr.InvalidFetchSessionEpoch},
 				{"epoch behind", id, epoch - 1, kerr.InvalidFetchSessionEpoch},
 				{"unknown session", id ^ 0x5a5a, 1, kerr.FetchSessionIDNotFound},
-				{"no session, epoch 7", 0, 7, kerr.InvalidFetchSessionEpoch},
+				{"no session, epoch 7", 0, 7, kerr.FetchSessionIDNotFound},
 			} {
 				f := sc.fetch(sc.request(bad.id, bad.epoch, 0, all, nil))
 				if f.err != bad.want.Code || len(f.parts) != 0 {

@@ -14,6 +14,7 @@ type collector struct {
 	logSize, logStart, logEnd, highWatermark *prometheus.Desc
 	dirtyRatio, cleans, cleanRead, cleanWritten, cleanRemoved, lastClean,
 	uncleanable *prometheus.Desc
+	fetchSessions *prometheus.Desc
 }
 
 func newCollector(b *Broker) *collector {
@@ -32,12 +33,13 @@ func newCollector(b *Broker) *collector {
 		cleanRemoved:  d("runnel_log_cleaner_removed_records_total", "Records the cleaner removed (older values, expired tombstones)."),
 		lastClean:     d("runnel_log_cleaner_last_clean_timestamp_seconds", "When the last clean of the log finished (Unix seconds)."),
 		uncleanable:   d("runnel_log_cleaner_uncleanable", "1 when the cleaner gave up on the log after an error."),
+		fetchSessions: prometheus.NewDesc("runnel_fetch_sessions", "Incremental fetch sessions open (Kafka's NumIncrementalFetchSessions); at most max.incremental.fetch.session.cache.slots.", nil, nil),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.logSize, c.logStart, c.logEnd, c.highWatermark,
-		c.dirtyRatio, c.cleans, c.cleanRead, c.cleanWritten, c.cleanRemoved, c.lastClean, c.uncleanable} {
+		c.dirtyRatio, c.cleans, c.cleanRead, c.cleanWritten, c.cleanRemoved, c.lastClean, c.uncleanable, c.fetchSessions} {
 		ch <- d
 	}
 }
@@ -49,6 +51,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v float64, lv ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, lv...)
 	}
+	gauge(c.fetchSessions, float64(c.b.srv.FetchSessions()))
 	for _, p := range c.b.replicas.Partitions() {
 		lv := []string{p.Topic, strconv.Itoa(int(p.Index))}
 		st := p.State()

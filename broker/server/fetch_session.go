@@ -122,6 +122,9 @@ func nextSessionEpoch(e int32) int32 {
 	}
 }
 
+// FetchSessions returns the number of incremental fetch sessions open.
+func (s *Server) FetchSessions() int { return s.sessions.len() }
+
 // len reports the number of open sessions.
 func (c *fetchSessions) len() int {
 	c.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -235,12 +236,24 @@ func FuzzParseGroupValue(f *testing.F) {
 	})
 }
 
+// FuzzSubscriptionTopics also checks the topics read against a full
+// decoding of the consumer protocol subscription, where that succeeds.
 func FuzzSubscriptionTopics(f *testing.F) {
 	f.Add(consumerSubscription("a", "b"))
+	for v := int16(0); v <= 3; v++ {
+		s := kmsg.NewConsumerMemberMetadata()
+		s.Version, s.Topics, s.UserData = v, []string{"orders", ""}, []byte("u")
+		s.OwnedPartitions = []kmsg.ConsumerMemberMetadataOwnedPartition{{Topic: "orders", Partitions: []int32{1}}}
+		f.Add(s.AppendTo(nil))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		topics, ok := subscriptionTopics(b)
 		if ok && len(topics) > len(b) {
 			t.Fatalf("%d topics from %d bytes", len(topics), len(b))
+		}
+		var full kmsg.ConsumerMemberMetadata
+		if ok && full.ReadFrom(b) == nil && !slices.Equal(topics, full.Topics) && (len(topics) > 0 || len(full.Topics) > 0) {
+			t.Fatalf("topics %q, the full subscription says %q", topics, full.Topics)
 		}
 	})
 }

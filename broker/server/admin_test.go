@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -1640,7 +1641,8 @@ var adminVersions = []struct{ key, min, max int16 }{
 
 // FuzzAdminRequests sends the admin APIs requests built from the input, at
 // every version, and checks that each is answered with a well-formed
-// response holding one result per entry asked about.
+// response holding one result per entry asked about, and no
+// UNKNOWN_SERVER_ERROR (a bad request has its own error code).
 func FuzzAdminRequests(f *testing.F) {
 	srv := startServer(f)
 	mustCreateTB(f, srv, "fuzzed")
@@ -1666,7 +1668,33 @@ func FuzzAdminRequests(f *testing.F) {
 		if got := results(resp); got != want {
 			t.Fatalf("%s v%d: %d results for %d entries", kmsg.NameForKey(av.key), v, got, want)
 		}
+		if slices.Contains(allErrorCodes(reflect.ValueOf(resp), nil), kerr.UnknownServerError.Code) {
+			t.Fatalf("%s v%d: UNKNOWN_SERVER_ERROR in %+v", kmsg.NameForKey(av.key), v, resp)
+		}
 	})
+}
+
+// allErrorCodes appends every ErrorCode field found in v, at any depth.
+func allErrorCodes(v reflect.Value, codes []int16) []int16 {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			codes = allErrorCodes(v.Elem(), codes)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			codes = allErrorCodes(v.Index(i), codes)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.Name == "ErrorCode" && f.Type.Kind() == reflect.Int16 {
+				codes = append(codes, int16(v.Field(i).Int()))
+			} else if f.IsExported() {
+				codes = allErrorCodes(v.Field(i), codes)
+			}
+		}
+	}
+	return codes
 }
 
 // mustCreateTB creates a one-partition topic through a raw request.

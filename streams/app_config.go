@@ -39,6 +39,11 @@ type Config struct {
 	// the group with its own consumer and producer (default 1).
 	// num.stream.threads
 	NumStreamThreads int
+	// NumStandbyReplicas is how many standby copies of each stateful task
+	// the group keeps, each on another instance, current from the task's
+	// changelogs, so that a task moving there restores only the tail
+	// (default 0). num.standby.replicas
+	NumStandbyReplicas int
 	// ProcessingGuarantee is AtLeastOnce (default) or ExactlyOnce.
 	// processing.guarantee
 	ProcessingGuarantee string
@@ -153,7 +158,7 @@ var streamsProps = map[string]bool{
 	"client.id":                                     false,
 	"default.key.serde":                             false,
 	"default.value.serde":                           false,
-	"num.standby.replicas":                          false,
+	"num.standby.replicas":                          true,
 	"topology.optimization":                         false,
 	"default.deserialization.exception.handler":     true,
 	"deserialization.exception.handler":             true,
@@ -197,6 +202,12 @@ func ConfigFromProperties(props map[string]string) (Config, error) {
 				return Config{}, err
 			}
 			c.NumStreamThreads = int(n)
+		case "num.standby.replicas":
+			n, err := atoi(0)
+			if err != nil {
+				return Config{}, err
+			}
+			c.NumStandbyReplicas = int(n)
 		case "processing.guarantee":
 			c.ProcessingGuarantee = v
 		case "commit.interval.ms":
@@ -291,6 +302,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.NumStreamThreads < 0 {
 		return c, bad("num.stream.threads", "must be positive")
+	}
+	if c.NumStandbyReplicas < 0 {
+		return c, bad("num.standby.replicas", "must not be negative")
 	}
 	if c.CommitInterval == 0 {
 		c.CommitInterval = defaultCommitIntervalALOS

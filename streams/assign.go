@@ -18,8 +18,8 @@ import (
 const StreamsProtocol = "runnel-stream"
 
 // assignVersion is the version of the subscription and assignment user
-// data below.
-const assignVersion = 1
+// data below. Version 2 added standby tasks (Standby in both).
+const assignVersion = 2
 
 // subscriptionInfo is a member's user data in JoinGroup (Kafka's
 // SubscriptionInfo): who it is and which tasks it had, so the leader keeps
@@ -35,6 +35,9 @@ type subscriptionInfo struct {
 	// State lists tasks with a checkpointed state directory on the
 	// instance (Kafka's standby/previous tasks with local state).
 	State []string `json:"state,omitempty"`
+	// Standby lists the standby tasks the member kept in the last
+	// generation.
+	Standby []string `json:"standby,omitempty"`
 }
 
 // assignmentInfo is the user data of each member's assignment (Kafka's
@@ -43,6 +46,9 @@ type assignmentInfo struct {
 	Version int `json:"version"`
 	// Active lists the member's tasks.
 	Active []string `json:"active"`
+	// Standby lists the tasks whose stores the member keeps current from
+	// their changelogs without running them (num.standby.replicas).
+	Standby []string `json:"standby,omitempty"`
 	// Hosts maps every application.server endpoint in the group to the
 	// tasks its members run, for interactive queries.
 	Hosts map[string][]string `json:"hosts,omitempty"`
@@ -57,6 +63,9 @@ type assignmentInfo struct {
 type taskBalancer struct {
 	topo  *Topology
 	appID string
+	// standbys is num.standby.replicas: the standby copies of each
+	// stateful task the leader assigns.
+	standbys int
 	// subscription returns the member's current user data.
 	subscription func() subscriptionInfo
 	// assigned receives the member's parsed assignment.
@@ -75,6 +84,7 @@ func (b *taskBalancer) JoinGroupMetadata(topics []string, _ map[string][]int32, 
 	sub.Version = assignVersion
 	slices.Sort(sub.Active)
 	slices.Sort(sub.State)
+	slices.Sort(sub.Standby)
 	meta.UserData, _ = json.Marshal(sub)
 	return meta.AppendTo(nil)
 }
@@ -101,7 +111,7 @@ func (b *taskBalancer) ParseSyncAssignment(assignment []byte) (map[string][]int3
 }
 
 func (b *taskBalancer) MemberBalancer(members []kmsg.JoinGroupResponseMember) (kgo.GroupMemberBalancer, map[string]struct{}, error) {
-	p := &planner{topo: b.topo, appID: b.appID}
+	p := &planner{topo: b.topo, appID: b.appID, standbys: b.standbys}
 	topics := map[string]struct{}{}
 	seen := map[string]bool{}
 	for _, m := range members {
@@ -138,9 +148,10 @@ type memberSub struct {
 
 // planner balances one generation.
 type planner struct {
-	topo    *Topology
-	appID   string
-	members []memberSub
+	topo     *Topology
+	appID    string
+	standbys int // num.standby.replicas
+	members  []memberSub
 }
 
 func (p *planner) Balance(map[string]int32) kgo.IntoSyncAssignment { panic("unreachable") }
@@ -166,6 +177,16 @@ func (p *planner) BalanceOrError(counts map[string]int32) (kgo.IntoSyncAssignmen
 		}
 	}
 	plan := assignTasks(tasks, p.members)
+	stores := p.topo.storeInfos()
+	stateful := func(t TaskID) bool {
+		for _, s := range p.topo.subStores(t.Subtopology) {
+			if stores[s].logged {
+				return true
+			}
+		}
+		return false
+	}
+	standby := assignStandbys(tasks, stateful, p.standbys, p.members, plan)
 	hosts := map[string][]string{}
 	for _, m := range p.members {
 		if m.sub.Endpoint == "" {
@@ -189,6 +210,9 @@ func (p *planner) BalanceOrError(counts map[string]int32) (kgo.IntoSyncAssignmen
 			for tp, part := range taskPartitions(t, p.topo.SourceTopics(t.Subtopology, p.appID), counts) {
 				byTopic[tp] = append(byTopic[tp], part)
 			}
+		}
+		for _, t := range standby[m.id] {
+			info.Standby = append(info.Standby, t.String())
 		}
 		for _, tp := range sortedKeys(byTopic) {
 			parts := byTopic[tp]
@@ -258,6 +282,96 @@ func assignTasks(tasks []TaskID, members []memberSub) map[string][]TaskID {
 			}
 		}
 		give(t, best)
+	}
+	for _, m := range ms {
+		slices.SortFunc(out[m.id], compareTaskIDs)
+	}
+	return out
+}
+
+// assignStandbys places up to replicas standby copies of every stateful
+// task (num.standby.replicas), as Kafka Streams' assignor does: each copy
+// on an instance (ProcessID) other than the active task's and the other
+// copies', so fewer instances than replicas+1 mean fewer copies, never two
+// on one instance. Copies are placed one round at a time (every task's
+// first copy, then every task's second), each on the least loaded eligible
+// member, counting active and standby tasks, except that a member under
+// its share which already holds the task's state (it ran the task, kept a
+// standby of it, or its instance has a checkpoint for it) is preferred, so
+// a standby stays where its state is. Ties break by member ID.
+func assignStandbys(tasks []TaskID, stateful func(TaskID) bool, replicas int, members []memberSub, active map[string][]TaskID) map[string][]TaskID {
+	out := map[string][]TaskID{}
+	if replicas <= 0 || len(members) == 0 {
+		return out
+	}
+	ms := slices.Clone(members)
+	slices.SortFunc(ms, func(a, b memberSub) int { return cmp.Compare(a.id, b.id) })
+	process := func(m memberSub) string {
+		if m.sub.ProcessID == "" {
+			return "member:" + m.id // an unknown instance is its own
+		}
+		return m.sub.ProcessID
+	}
+	instances := map[string]bool{}
+	for _, m := range ms {
+		instances[process(m)] = true
+	}
+	copies := min(replicas, len(instances)-1)
+	if copies <= 0 {
+		return out
+	}
+	load := map[string]int{}
+	holder := map[TaskID]map[string]bool{} // task → instances holding a copy
+	total := 0
+	for _, m := range ms {
+		load[m.id] = len(active[m.id])
+		total += len(active[m.id])
+		for _, t := range active[m.id] {
+			holder[t] = map[string]bool{process(m): true}
+		}
+	}
+	var stateTasks []TaskID
+	for _, t := range tasks {
+		if stateful(t) && holder[t] != nil {
+			stateTasks = append(stateTasks, t)
+		}
+	}
+	total += len(stateTasks) * copies
+	limit := (total + len(ms) - 1) / len(ms)
+	// tier ranks a member for a standby of t: 0 it kept the task itself,
+	// 1 its instance has the task's state, 2 neither (or it is full).
+	tier := func(m memberSub, t TaskID) int {
+		if load[m.id] >= limit {
+			return 2
+		}
+		s := t.String()
+		switch {
+		case slices.Contains(m.sub.Standby, s) || slices.Contains(m.sub.Active, s):
+			return 0
+		case slices.Contains(m.sub.State, s):
+			return 1
+		}
+		return 2
+	}
+	for range copies {
+		for _, t := range stateTasks {
+			var best *memberSub
+			for i := range ms {
+				m := &ms[i]
+				if holder[t][process(*m)] {
+					continue
+				}
+				if best == nil || tier(*m, t) < tier(*best, t) || tier(*m, t) == tier(*best, t) && load[m.id] < load[best.id] {
+					best = m
+				}
+			}
+			if best == nil {
+				continue
+			}
+			holder[t][process(*best)] = true
+			load[best.id]++
+			out[best.id] = append(out[best.id], t)
+		}
 	}
 	for _, m := range ms {
 		slices.SortFunc(out[m.id], compareTaskIDs)

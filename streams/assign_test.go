@@ -204,6 +204,8 @@ func FuzzParseSyncAssignment(f *testing.F) {
 	a.Topics = []kmsg.ConsumerMemberAssignmentTopic{{Topic: "t", Partitions: []int32{0, 1}}}
 	a.UserData = []byte(`{"version":1,"active":["0_0"],"hosts":{"h:1":["0_0"]},"partitions":{"t":2}}`)
 	f.Add(a.AppendTo(nil))
+	a.UserData = []byte(`{"version":2,"active":["0_0"],"standby":["1_0","x"],"partitions":{"t":2}}`)
+	f.Add(a.AppendTo(nil))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{})
 	bal := &taskBalancer{assigned: func(assignmentInfo) {}}
@@ -246,5 +248,207 @@ func TestPartitionPlanExplicitRepartitionCount(t *testing.T) {
 	}
 	if topics["app-spread-repartition"] != 7 || tasks[0] != 2 || tasks[1] != 7 {
 		t.Fatalf("topics %v tasks %v", topics, tasks)
+	}
+}
+
+// standbyCheck verifies the invariants of a standby plan: no task has a
+// copy on the instance of its active task, no two copies share an
+// instance, and only stateful tasks get copies.
+func standbyCheck(t *testing.T, members []memberSub, active, standby map[string][]TaskID, stateful func(TaskID) bool) map[TaskID]int {
+	t.Helper()
+	proc := map[string]string{}
+	for _, m := range members {
+		proc[m.id] = m.sub.ProcessID
+	}
+	where := map[TaskID]map[string]bool{}
+	for m, ts := range active {
+		for _, tk := range ts {
+			where[tk] = map[string]bool{proc[m]: true}
+		}
+	}
+	copies := map[TaskID]int{}
+	for m, ts := range standby {
+		for _, tk := range ts {
+			if !stateful(tk) {
+				t.Fatalf("stateless task %s has a standby on %s", tk, m)
+			}
+			if where[tk][proc[m]] {
+				t.Fatalf("task %s: standby on member %s of instance %s, which already holds a copy; plan %v", tk, m, proc[m], standby)
+			}
+			where[tk][proc[m]] = true
+			copies[tk]++
+		}
+	}
+	return copies
+}
+
+func TestAssignStandbys(t *testing.T) {
+	all := func(TaskID) bool { return true }
+	sub0 := func(id TaskID) bool { return id.Subtopology == 0 }
+	inst := func(proc string, ids ...string) []memberSub {
+		var out []memberSub
+		for _, id := range ids {
+			out = append(out, memberSub{id: id, sub: subscriptionInfo{ProcessID: proc}})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name     string
+		tasks    []TaskID
+		stateful func(TaskID) bool
+		replicas int
+		members  []memberSub
+		// copies is how many standbys every stateful task must get.
+		copies int
+		// want, when set, is the exact standby plan.
+		want map[string][]string
+		// spread is the largest allowed difference of total load
+		// (active and standby) between members.
+		spread int
+	}{
+		{
+			name: "one copy on the other instance", tasks: tasksOf(1, 4), stateful: all, replicas: 1,
+			members: append(inst("p1", "a"), inst("p2", "b")...), copies: 1,
+			want:   map[string][]string{"a": {"0_1", "0_3"}, "b": {"0_0", "0_2"}},
+			spread: 0,
+		},
+		{
+			name: "two copies on three instances", tasks: tasksOf(2, 3), stateful: all, replicas: 2,
+			members: append(append(inst("p1", "a"), inst("p2", "b")...), inst("p3", "c")...), copies: 2, spread: 1,
+		},
+		{
+			name: "fewer instances than copies: one per instance, threads of one instance never share", tasks: tasksOf(1, 4), stateful: all, replicas: 3,
+			members: append(inst("p1", "a1", "a2"), inst("p2", "b1", "b2")...), copies: 1, spread: 1,
+		},
+		{
+			name: "a single instance gets none", tasks: tasksOf(1, 4), stateful: all, replicas: 2,
+			members: inst("p1", "a1", "a2", "a3"), copies: 0,
+			want: map[string][]string{},
+		},
+		{
+			name: "stateless tasks get none", tasks: tasksOf(2, 2), stateful: sub0, replicas: 1,
+			members: append(inst("p1", "a"), inst("p2", "b")...), copies: 1,
+			want: map[string][]string{"a": {"0_1"}, "b": {"0_0"}},
+		},
+		{
+			name: "zero replicas", tasks: tasksOf(1, 4), stateful: all, replicas: 0,
+			members: append(inst("p1", "a"), inst("p2", "b")...), copies: 0,
+			want: map[string][]string{},
+		},
+		{
+			name: "sticky: a standby stays with the member that kept it", tasks: tasksOf(1, 4), stateful: all, replicas: 1,
+			members: []memberSub{
+				{id: "a", sub: subscriptionInfo{ProcessID: "p1", Active: []string{"0_0", "0_1"}, Standby: []string{"0_2"}}},
+				{id: "b", sub: subscriptionInfo{ProcessID: "p2", Active: []string{"0_2", "0_3"}, Standby: []string{"0_1"}}},
+				{id: "c", sub: subscriptionInfo{ProcessID: "p3", Standby: []string{"0_0", "0_3"}}},
+			},
+			copies: 1,
+			// By load alone c (no active task) would take 0_1 as well.
+			want: map[string][]string{"a": {"0_2"}, "b": {"0_1"}, "c": {"0_0", "0_3"}},
+		},
+		{
+			name: "sticky: an instance with a checkpoint for the task gets its standby", tasks: tasksOf(1, 1), stateful: all, replicas: 1,
+			members: []memberSub{
+				{id: "a", sub: subscriptionInfo{ProcessID: "p1", Active: []string{"0_0"}}},
+				{id: "b", sub: subscriptionInfo{ProcessID: "p2"}},
+				{id: "c", sub: subscriptionInfo{ProcessID: "p3", State: []string{"0_0"}}},
+			},
+			copies: 1,
+			want:   map[string][]string{"c": {"0_0"}},
+		},
+		{
+			name: "balance: many tasks over three instances of uneven threads", tasks: tasksOf(3, 6), stateful: all, replicas: 1,
+			members: append(append(inst("p1", "a1", "a2"), inst("p2", "b1")...), inst("p3", "c1")...), copies: 1, spread: 1,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			active := assignTasks(tc.tasks, tc.members)
+			got := assignStandbys(tc.tasks, tc.stateful, tc.replicas, tc.members, active)
+			copies := standbyCheck(t, tc.members, active, got, tc.stateful)
+			for _, tk := range tc.tasks {
+				want := tc.copies
+				if !tc.stateful(tk) {
+					want = 0
+				}
+				if copies[tk] != want {
+					t.Errorf("task %s has %d standbys, want %d; plan %v", tk, copies[tk], want, got)
+				}
+			}
+			if tc.want != nil {
+				for _, m := range tc.members {
+					if g, w := ids(got[m.id]), tc.want[m.id]; !slices.Equal(g, w) && !(len(g) == 0 && len(w) == 0) {
+						t.Errorf("member %s: standbys %v, want %v (actives %v)", m.id, g, w, ids(active[m.id]))
+					}
+				}
+			}
+			lo, hi := -1, 0
+			for _, m := range tc.members {
+				n := len(active[m.id]) + len(got[m.id])
+				hi = max(hi, n)
+				if lo < 0 || n < lo {
+					lo = n
+				}
+			}
+			if hi-lo > tc.spread && tc.copies > 0 && tc.want == nil {
+				t.Errorf("loads from %d to %d, want at most %d apart: actives %v standbys %v", lo, hi, tc.spread, active, got)
+			}
+		})
+	}
+}
+
+// TestBalancerAssignsStandbys runs the balancer as franz-go does with
+// num.standby.replicas=1 over two instances: the stateful sub-topology's
+// tasks get one standby each, on the instance not running them, carried in
+// the assignment user data; the stateless one's tasks get none.
+func TestBalancerAssignsStandbys(t *testing.T) {
+	b := NewBuilder()
+	s := StreamOf(b, "in", serde.String(), serde.String())
+	g := GroupBy(s, func(_, v string) string { return v }, Named("rekey"), WithKeySerde(serde.String()), WithValueSerde(serde.String()))
+	Count(g, Materialized("counts")).ToStream().To("out", serde.String(), serde.Int64())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]assignmentInfo{}
+	var members []kmsg.JoinGroupResponseMember
+	bals := map[string]*taskBalancer{}
+	for _, m := range []struct{ id, proc string }{{"m1", "p1"}, {"m2", "p2"}} {
+		bal := &taskBalancer{topo: topo, appID: "app", standbys: 1,
+			subscription: func() subscriptionInfo { return subscriptionInfo{ProcessID: m.proc} },
+			assigned:     func(a assignmentInfo) { got[m.id] = a }}
+		bals[m.id] = bal
+		members = append(members, kmsg.JoinGroupResponseMember{MemberID: m.id, ProtocolMetadata: bal.JoinGroupMetadata([]string{"in", "app-rekey-repartition"}, nil, 1)})
+	}
+	mb, _, err := bals["m1"].MemberBalancer(members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := mb.(kgo.GroupMemberBalancerOrError).BalanceOrError(map[string]int32{"in": 2, "app-rekey-repartition": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range plan.IntoSyncAssignment() {
+		if _, err := bals[a.MemberID].ParseSyncAssignment(a.MemberAssignment); err != nil {
+			t.Fatal(err)
+		}
+	}
+	standbys := map[string]string{}
+	for m, info := range got {
+		if info.Version != assignVersion {
+			t.Fatalf("member %s: assignment version %d", m, info.Version)
+		}
+		for _, s := range info.Standby {
+			if slices.Contains(info.Active, s) {
+				t.Fatalf("member %s has task %s both active and standby: %+v", m, s, info)
+			}
+			if prev, ok := standbys[s]; ok {
+				t.Fatalf("task %s has standbys on %s and %s", s, prev, m)
+			}
+			standbys[s] = m
+		}
+	}
+	want := []string{"1_0", "1_1"}
+	if keys := sortedKeys(standbys); !slices.Equal(keys, want) {
+		t.Fatalf("standby tasks %v, want %v (the count tasks only): %+v", keys, want, got)
 	}
 }

@@ -17,6 +17,8 @@ type appMetrics struct {
 	restoreRemaining prometheus.Gauge
 	aborted          prometheus.Counter
 	tasks            prometheus.Gauge
+	standbyTasks     prometheus.Gauge
+	standbyUpdated   prometheus.Counter
 }
 
 // newAppMetrics creates the metrics and registers them on reg when it is
@@ -61,11 +63,19 @@ func newAppMetrics(reg prometheus.Registerer, appID string) (*appMetrics, error)
 			Name: "runnel_streams_active_tasks", ConstLabels: labels,
 			Help: "Tasks the instance's threads run.",
 		}),
+		standbyTasks: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "runnel_streams_standby_tasks", ConstLabels: labels,
+			Help: "Standby tasks the instance's threads keep current from the changelogs (num.standby.replicas).",
+		}),
+		standbyUpdated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "runnel_streams_standby_updated_records_total", ConstLabels: labels,
+			Help: "Changelog records applied to the stores of standby tasks.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.processed, m.processLatency, m.commits, m.commitLatency, m.dropped, m.restored, m.restoreRemaining, m.aborted, m.tasks} {
+	for _, c := range []prometheus.Collector{m.processed, m.processLatency, m.commits, m.commitLatency, m.dropped, m.restored, m.restoreRemaining, m.aborted, m.tasks, m.standbyTasks, m.standbyUpdated} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -31,9 +31,11 @@ import (
 // holds mu while it processes a poll, the callbacks while they commit or
 // close tasks. BlockRebalanceOnPoll keeps revocation from starting between
 // a poll and the end of its processing, so a revocation never interrupts
-// a batch. Interactive queries take mu to read stores. Produce
-// acknowledgements arrive on franz-go's goroutines and touch only ackMu's
-// fields.
+// a batch. Standby tasks and their consumer are shared the same way:
+// onAssigned closes those that moved away, the loop opens, updates and
+// checkpoints the rest. Interactive queries take mu to read stores.
+// Produce acknowledgements arrive on franz-go's goroutines and touch only
+// ackMu's fields.
 type streamThread struct {
 	app    *App
 	idx    int
@@ -46,7 +48,9 @@ type streamThread struct {
 	cl   *kgo.Client
 	sess *kgo.GroupTransactSession // exactly_once_v2 only
 
-	held atomic.Pointer[[]string] // tasks held, for the subscription
+	held        atomic.Pointer[[]string] // tasks held, for the subscription
+	heldStandby atomic.Pointer[[]string] // standby tasks kept, for the subscription
+	nextStandby atomic.Pointer[[]TaskID] // standby tasks of the last assignment received
 
 	mu sync.Mutex
 	// bg is the context of produce calls and metadata lookups: not
@@ -61,6 +65,14 @@ type streamThread struct {
 	lastCommit time.Time
 	lastPurge  time.Time
 	rr         int32 // round-robin partition of keyless records
+
+	// standbys are the standby tasks open, wantStandby those of the
+	// current assignment; standbyCl reads their changelogs, recreated
+	// when the set changes (standbyChanged).
+	standbys       map[TaskID]*standbyTask
+	wantStandby    map[TaskID]bool
+	standbyCl      *kgo.Client
+	standbyChanged bool
 
 	// cache is the thread's record cache (nil: caching off), shared by
 	// its tasks' cached stores and flushed when they commit.
@@ -102,6 +114,9 @@ func newStreamThread(a *App, idx int, adm *kadm.Client) *streamThread {
 		tasks: map[TaskID]*runTask{},
 		byTP:  map[topicPart]*runTask{},
 		acked: map[topicPart]int64{},
+
+		standbys:    map[TaskID]*standbyTask{},
+		wantStandby: map[TaskID]bool{},
 	}
 	t.log = a.log.With("thread", t.name)
 	if a.cfg.CacheMaxBytes > 0 {
@@ -111,6 +126,7 @@ func newStreamThread(a *App, idx int, adm *kadm.Client) *streamThread {
 	}
 	empty := []string{}
 	t.held.Store(&empty)
+	t.heldStandby.Store(&empty)
 	return t
 }
 
@@ -119,7 +135,11 @@ func newStreamThread(a *App, idx int, adm *kadm.Client) *streamThread {
 func (t *streamThread) run(ctx context.Context) (err error) {
 	t.bg = context.WithoutCancel(ctx)
 	a := t.app
-	bal := &taskBalancer{topo: a.topo, appID: a.cfg.ApplicationID, subscription: t.subscription, assigned: a.assignmentReceived}
+	bal := &taskBalancer{topo: a.topo, appID: a.cfg.ApplicationID, standbys: a.cfg.NumStandbyReplicas, subscription: t.subscription,
+		assigned: func(info assignmentInfo) {
+			a.assignmentReceived(info)
+			t.standbysAssigned(info)
+		}}
 	opts := []kgo.Opt{
 		kgo.ClientID(t.name),
 		kgo.ConsumerGroup(a.cfg.ApplicationID),
@@ -203,6 +223,10 @@ func (t *streamThread) handle(ctx context.Context, fetches kgo.Fetches) (bool, e
 		if err := t.setUpTasks(ctx); err != nil {
 			return false, err
 		}
+	} else if len(t.standbys) < len(t.wantStandby) {
+		if err := t.setUpStandbys(); err != nil {
+			return false, err
+		}
 	}
 	if t.eos && t.rebalanced && !t.txnOpen {
 		// The session marks a revocation as a reason to abort the next
@@ -251,8 +275,14 @@ func (t *streamThread) handle(ctx context.Context, fetches kgo.Fetches) (bool, e
 	if err := t.producerError(); err != nil {
 		return false, err
 	}
+	if err := t.updateStandbys(); err != nil {
+		return false, err
+	}
 	if requested || time.Since(t.lastCommit) >= t.app.cfg.CommitInterval {
 		if err := t.commit(ctx); err != nil {
+			return false, err
+		}
+		if err := t.checkpointStandbys(); err != nil {
 			return false, err
 		}
 	}
@@ -492,6 +522,7 @@ func (t *streamThread) subscription() subscriptionInfo {
 		Endpoint:  t.app.cfg.ApplicationServer,
 		Active:    *t.held.Load(),
 		State:     t.app.localStateTasks(),
+		Standby:   *t.heldStandby.Load(),
 	}
 }
 
@@ -532,6 +563,7 @@ func (t *streamThread) onAssigned(_ context.Context, _ *kgo.Client, assigned map
 			t.closeTask(rt, true)
 		}
 	}
+	t.takeStandbyAssignment(want)
 	t.want, t.wantSet = want, true
 	t.stable.Store(false)
 	t.app.threadsChanged()
@@ -609,6 +641,9 @@ func (t *streamThread) setUpTasks(ctx context.Context) error {
 		held = append(held, id.String())
 	}
 	t.held.Store(&held)
+	if err := t.setUpStandbys(); err != nil {
+		return err
+	}
 	t.wantSet = false
 	t.stable.Store(true)
 	t.app.metrics.tasks.Add(float64(len(created)))
@@ -628,9 +663,14 @@ const taskLockWait = 60 * time.Second
 func (t *streamThread) openTaskWhenFree(ctx context.Context, id TaskID) (*runTask, error) {
 	deadline := time.Now().Add(taskLockWait)
 	for {
-		rt, err := t.openTask(id)
-		if err == nil || !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
-			return rt, err
+		// Another thread still holding the task (active, or standby
+		// until it handles its assignment) may have no checkpoint, and
+		// opening would wipe the directory under it: wait for it first.
+		if !t.heldByOtherThread(id) || time.Now().After(deadline) {
+			rt, err := t.openTask(id)
+			if err == nil || !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+				return rt, err
+			}
 		}
 		t.log.Debug("task state held by another thread; waiting", "task", id)
 		select {
@@ -660,38 +700,19 @@ func (a *App) partitionsSnapshot() map[string]int32 {
 func (t *streamThread) openTask(id TaskID) (*runTask, error) {
 	a := t.app
 	appID := a.cfg.ApplicationID
+	dir, changelog, persist, ckpt, err := t.loadTaskState(id)
+	if err != nil {
+		return nil, err
+	}
 	rt := &runTask{
 		id:        id,
-		dir:       filepath.Join(a.cfg.StateDir, appID, id.String()),
+		dir:       dir,
 		consumed:  map[topicPart]int64{},
-		changelog: map[string]topicPart{},
-		persist:   map[string]bool{},
+		changelog: changelog,
+		persist:   persist,
 	}
 	ckptPath := filepath.Join(rt.dir, state.CheckpointFile)
-	ckpt, err := state.ReadCheckpoint(ckptPath)
-	if err != nil {
-		t.log.Warn("unreadable checkpoint; restoring from the changelogs", "task", id.String(), "err", err)
-		ckpt = nil
-	}
-	complete := ckpt != nil
-	for _, s := range a.topo.subStores(id.Subtopology) {
-		si := a.stores[s]
-		rt.persist[s] = si.persistent
-		if !si.logged {
-			continue
-		}
-		tp := topicPart{ChangelogTopic(appID, s), id.Partition}
-		rt.changelog[s] = tp
-		if _, ok := ckpt[state.TopicPartition{Topic: tp.topic, Partition: tp.partition}]; si.persistent && !ok {
-			complete = false
-		}
-	}
-	if !complete {
-		if err := os.RemoveAll(rt.dir); err != nil {
-			return nil, fmt.Errorf("streams: task %s: wipe state: %w", id, err)
-		}
-		ckpt = nil
-	} else if t.eos {
+	if ckpt != nil && t.eos {
 		if err := os.Remove(ckptPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("streams: task %s: remove checkpoint: %w", id, err)
 		}
@@ -722,6 +743,44 @@ func (t *streamThread) openTask(id TaskID) (*runTask, error) {
 	}
 	t.ackMu.Unlock()
 	return rt, nil
+}
+
+// loadTaskState reads the checkpoint of a task's state directory, for an
+// active or a standby task. The local state is kept when the checkpoint
+// covers every persistent logged store; otherwise the directory is wiped
+// and ckpt is nil, so the stores are rebuilt from the start of their
+// changelogs. It returns the directory, each logged store's changelog
+// partition and which stores are kept on disk.
+func (t *streamThread) loadTaskState(id TaskID) (dir string, changelog map[string]topicPart, persist map[string]bool, ckpt map[state.TopicPartition]int64, err error) {
+	a := t.app
+	appID := a.cfg.ApplicationID
+	dir = filepath.Join(a.cfg.StateDir, appID, id.String())
+	changelog, persist = map[string]topicPart{}, map[string]bool{}
+	ckpt, err = state.ReadCheckpoint(filepath.Join(dir, state.CheckpointFile))
+	if err != nil {
+		t.log.Warn("unreadable checkpoint; restoring from the changelogs", "task", id.String(), "err", err)
+		ckpt = nil
+	}
+	complete := ckpt != nil
+	for _, s := range a.topo.subStores(id.Subtopology) {
+		si := a.stores[s]
+		persist[s] = si.persistent
+		if !si.logged {
+			continue
+		}
+		tp := topicPart{ChangelogTopic(appID, s), id.Partition}
+		changelog[s] = tp
+		if _, ok := ckpt[state.TopicPartition{Topic: tp.topic, Partition: tp.partition}]; si.persistent && !ok {
+			complete = false
+		}
+	}
+	if !complete {
+		if err := os.RemoveAll(dir); err != nil {
+			return "", nil, nil, nil, fmt.Errorf("streams: task %s: wipe state: %w", id, err)
+		}
+		ckpt = nil
+	}
+	return dir, changelog, persist, ckpt, nil
 }
 
 // checkpoint writes a task's .checkpoint: the last changelog offset each
@@ -815,6 +874,7 @@ func (t *streamThread) shutdown(clean bool) {
 	for _, rt := range t.tasks {
 		t.closeTask(rt, clean)
 	}
+	t.closeStandbys()
 }
 
 // commitError returns the error of an offset commit, the request's or the

@@ -494,7 +494,8 @@ func checkRecover(t *testing.T, data []byte) {
 	if err := os.WriteFile(filepath.Join(dir, segmentFileName(0, logExt, "")), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := Open(dir, Config{IndexIntervalBytes: 1}, OpenOptions{})
+	// An unarmed crashFS: no fsyncs, which would make the fuzzing slow.
+	l, err := Open(dir, Config{IndexIntervalBytes: 1, FS: newCrashFS()}, OpenOptions{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -535,7 +536,7 @@ func checkRecover(t *testing.T, data []byte) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	l2, err := Open(dir, Config{}, OpenOptions{CleanShutdown: true})
+	l2, err := Open(dir, Config{FS: newCrashFS()}, OpenOptions{CleanShutdown: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ const maxCheckpointBytes = 64 << 20
 func WriteCheckpoint(fs FS, path string, entries []CheckpointEntry) error {
 	lines := make([]string, len(entries))
 	for i, e := range entries {
-		if e.Topic == "" || strings.ContainsAny(e.Topic, " \t\r\n") || e.Partition < 0 || e.Offset < 0 {
+		if !checkpointTopic(e.Topic) || e.Partition < 0 || e.Offset < 0 {
 			return fmt.Errorf("%w: %s: entry %d (%q %d %d) cannot be written", ErrCorruptCheckpoint, path, i, e.Topic, e.Partition, e.Offset)
 		}
 		lines[i] = e.Topic + " " + strconv.FormatInt(int64(e.Partition), 10) + " " + strconv.FormatInt(e.Offset, 10)
@@ -70,8 +70,8 @@ func ReadCheckpoint(fs FS, path string) ([]CheckpointEntry, error) {
 		if len(f) != 3 {
 			return nil, checkpointErr(path, lineNo, "want \"topic partition offset\", got %q", line)
 		}
-		if f[0] == "" {
-			return nil, checkpointErr(path, lineNo, "empty topic")
+		if !checkpointTopic(f[0]) {
+			return nil, checkpointErr(path, lineNo, "topic %q", f[0])
 		}
 		p, err := parseNonNegative(f[1], 32)
 		if err != nil {
@@ -89,6 +89,13 @@ func ReadCheckpoint(fs FS, path string) ([]CheckpointEntry, error) {
 		entries = append(entries, CheckpointEntry{Topic: f[0], Partition: int32(p), Offset: off})
 	}
 	return entries, nil
+}
+
+// checkpointTopic reports whether a topic name can stand in a checkpoint
+// line: not empty and without whitespace, so that WriteCheckpoint can write
+// whatever ReadCheckpoint accepts.
+func checkpointTopic(topic string) bool {
+	return topic != "" && !strings.ContainsAny(topic, " \t\r\n\v\f")
 }
 
 func checkpointErr(path string, line int, format string, args ...any) error {

@@ -264,7 +264,38 @@ func decodeJSONObject(b []byte) (map[string]any, error) {
 	if err := d.Decode(&m); err != nil {
 		return nil, err
 	}
+	if err := checkNumbers(m); err != nil {
+		return nil, err
+	}
 	return normalizeMap(m), nil
+}
+
+// checkNumbers refuses a number beyond float64's range (such as 1e400):
+// it would read as an infinity, which JSON cannot hold, so the offsets
+// could never be written back.
+func checkNumbers(v any) error {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := x.Int64(); err == nil {
+			return nil
+		}
+		if _, err := x.Float64(); err != nil {
+			return fmt.Errorf("number %s is out of range", x)
+		}
+	case map[string]any:
+		for _, e := range x {
+			if err := checkNumbers(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := checkNumbers(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Offsets implements OffsetStore.

@@ -80,18 +80,9 @@ func (t *streamThread) restore(ctx context.Context, tasks []*runTask) error {
 	m := t.app.metrics
 	m.restoreRemaining.Add(float64(remaining))
 	defer m.restoreRemaining.Sub(float64(remaining))
-	opts := []kgo.Opt{
-		kgo.ClientID(t.name + "-restore-consumer"),
-		kgo.ConsumePartitions(start),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.KeepControlRecords(),
-	}
-	if t.eos {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	}
-	rc, err := kgo.NewClient(t.app.clientOpts(opts...)...)
+	rc, err := t.changelogConsumer("restore", start)
 	if err != nil {
-		return fmt.Errorf("streams: %s: restore consumer: %w", t.name, err)
+		return err
 	}
 	defer rc.Close()
 	began := time.Now()
@@ -148,4 +139,25 @@ func (t *streamThread) restore(ctx context.Context, tasks []*runTask) error {
 	}
 	t.log.Info("restored state stores", "records", restored, "elapsed", time.Since(began).String())
 	return nil
+}
+
+// changelogConsumer returns a consumer outside the group reading the
+// changelog partitions in start from their offsets, with control records
+// kept (they take offsets a store's position must pass) and, under
+// exactly_once_v2, read_committed. role names it: "<thread>-<role>-consumer".
+func (t *streamThread) changelogConsumer(role string, start map[string]map[int32]kgo.Offset) (*kgo.Client, error) {
+	opts := []kgo.Opt{
+		kgo.ClientID(t.name + "-" + role + "-consumer"),
+		kgo.ConsumePartitions(start),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.KeepControlRecords(),
+	}
+	if t.eos {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	cl, err := kgo.NewClient(t.app.clientOpts(opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("streams: %s: %s consumer: %w", t.name, role, err)
+	}
+	return cl, nil
 }

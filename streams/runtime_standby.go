@@ -141,18 +141,9 @@ func (t *streamThread) setUpStandbys() error {
 	if len(start) == 0 {
 		return nil
 	}
-	opts := []kgo.Opt{
-		kgo.ClientID(t.name + "-standby-consumer"),
-		kgo.ConsumePartitions(start),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.KeepControlRecords(),
-	}
-	if t.eos {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	}
-	cl, err := kgo.NewClient(t.app.clientOpts(opts...)...)
+	cl, err := t.changelogConsumer("standby", start)
 	if err != nil {
-		return fmt.Errorf("streams: %s: standby consumer: %w", t.name, err)
+		return err
 	}
 	t.standbyCl = cl
 	return nil

@@ -203,6 +203,28 @@ listeners=http://127.0.0.1:0
 		t.Fatalf("after restart the sink has %d lines, want %d (last %q)", len(got), len(want), got[max(0, len(got)-3):])
 	}
 
+	// /admin/loggers turns the sink task loop's logger to DEBUG in this
+	// worker alone: its offset commits are logged, nothing else at DEBUG.
+	const sinkLogger = "org.apache.kafka.connect.runtime.WorkerSinkTask"
+	if status, body := w.do(t, "PUT", "/admin/loggers/"+sinkLogger, `{"level":"DEBUG"}`); status != 200 {
+		t.Fatalf("PUT /admin/loggers/%s: %d %s", sinkLogger, status, body)
+	}
+	f, _ = os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("après le changement de niveau\n")
+	f.Close()
+	commitLine := regexp.MustCompile(`level=DEBUG msg="sink task: committed offset" logger=` + regexp.QuoteMeta(sinkLogger))
+	for deadline := time.Now().Add(30 * time.Second); !commitLine.MatchString(w.log.String()); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no DEBUG offset commit from %s:\n%s", sinkLogger, w.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, line := range strings.Split(w.log.String(), "\n") {
+		if strings.Contains(line, "level=DEBUG") && !strings.Contains(line, "logger="+sinkLogger) {
+			t.Errorf("a DEBUG line from another logger at --log-level info: %s", line)
+		}
+	}
+
 	// Pause, stop, offsets, delete through the REST API.
 	for _, c := range []struct {
 		method, path string

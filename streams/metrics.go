@@ -82,3 +82,7 @@ func newAppMetrics(reg prometheus.Registerer, appID string) (*appMetrics, error)
 	}
 	return m, nil
 }
+
+// countDropped counts a record a task dropped, by reason (a task's
+// OnDrop).
+func (a *App) countDropped(_, reason string) { a.metrics.dropped.WithLabelValues(reason).Inc() }

@@ -727,7 +727,7 @@ func (t *streamThread) openTask(id TaskID) (*runTask, error) {
 		Cache:                           t.cache,
 		Global:                          a.global,
 		Logger:                          t.log,
-		OnDrop:                          func(_, reason string) { a.metrics.dropped.WithLabelValues(reason).Inc() },
+		OnDrop:                          a.countDropped,
 	})
 	if err != nil {
 		return nil, err

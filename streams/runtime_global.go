@@ -49,6 +49,7 @@ func newGlobalThread(ctx context.Context, a *App, adm *kadm.Client) (*globalThre
 		DeserializationExceptionHandler: a.cfg.DeserializationExceptionHandler,
 		StateDir:                        a.cfg.StateDir,
 		Logger:                          a.log.With("thread", "GlobalStreamThread"),
+		OnDrop:                          a.countDropped,
 	})
 	if err != nil {
 		return nil, err

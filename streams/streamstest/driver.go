@@ -289,13 +289,16 @@ func (d *Driver) AdvanceWallClockTime(step time.Duration) error {
 // WallClock returns the simulated wall clock in milliseconds.
 func (d *Driver) WallClock() int64 { return d.wallClock }
 
-// DroppedRecords returns how many records the tasks dropped: negative
-// timestamps, records later than a window's grace period, late join
-// records.
+// DroppedRecords returns how many records the tasks (the global task
+// included) dropped: negative timestamps, records later than a window's
+// grace period, late join records, undecodable records skipped.
 func (d *Driver) DroppedRecords() int64 {
 	var n int64
 	for _, t := range d.tasks {
 		n += t.DroppedRecords()
+	}
+	if d.global != nil {
+		n += d.global.DroppedRecords()
 	}
 	return n
 }

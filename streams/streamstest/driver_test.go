@@ -231,6 +231,18 @@ func TestDeserializationExceptionHandler(t *testing.T) {
 		t.Errorf("output %v with %d dropped, want [1 2] with 1 dropped", vals, d.DroppedRecords())
 	}
 
+	// The global task follows the same handler.
+	for _, h := range []string{"LogAndFailExceptionHandler", "LogAndContinueExceptionHandler"} {
+		b := streams.NewBuilder()
+		streams.GlobalTableOf(b, "rows", serde.String(), serde.Int64(), streams.Materialized("rows-store"))
+		streams.StreamOf(b, "in", serde.String(), serde.Int64()).To("out", serde.String(), serde.Int64())
+		d := newDriver(t, b, map[string]string{"default.deserialization.exception.handler": h})
+		err := streamstest.CreateInputTopic(d, "rows", serde.String(), serde.String()).PipeInput("k", "bad")
+		if skip := h == "LogAndContinueExceptionHandler"; skip != (err == nil) || skip != (d.DroppedRecords() == 1) {
+			t.Errorf("%s: undecodable global row: err = %v, dropped %d", h, err, d.DroppedRecords())
+		}
+	}
+
 	topo, _ := build().Build()
 	if _, err := streamstest.NewDriver(topo, map[string]string{"deserialization.exception.handler": "Nope"}); !errors.Is(err, streamstest.ErrConfig) {
 		t.Errorf("unknown handler: err = %v, want ErrConfig", err)
